@@ -1,0 +1,102 @@
+"""Itinera: the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import INSTANCE_DIR, config_for
+
+
+def create_app(config: str | None = None, **overrides) -> Flask:
+    """Build the app: settings, extensions, blueprints, error pages, security headers, CLI.
+
+    :param config: ``development``, ``testing`` or ``production`` (else ``CRM_ENV``).
+    :param overrides: settings that win over the environment (tests).
+    """
+    cls = config_for(config)
+    app = Flask(__name__, template_folder=cls.TEMPLATE_FOLDER, instance_path=str(INSTANCE_DIR),
+                instance_relative_config=True)
+    register_config(app, cls, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, cls, overrides: dict) -> None:
+    app.config.from_object(cls)
+    app.config.from_prefixed_env("CRM")
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("CRM_SECRET_KEY is not set. Production refuses to start without it: "
+                           "set CRM_SECRET_KEY to a long random value (python -c 'import secrets; "
+                           "print(secrets.token_urlsafe(48))').")
+    url = str(app.config["DATABASE_URL"])
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["TRANSLATIONS_DIR"]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (the tables must be known to the metadata)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .i18n import select_locale
+    from .services.users import load_user_from_session
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user_from_session)
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .auth.routes import bp as auth_bp
+    from .inquiries.routes import bp as inquiries_bp
+    from .main.routes import bp as main_bp
+    from .patients.routes import bp as patients_bp
+    from .public.routes import bp as public_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(inquiries_bp, url_prefix="/inquiries")
+    app.register_blueprint(patients_bp, url_prefix="/patients")
+    app.register_blueprint(public_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .main.errors import register
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .main.security import register
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .main.templating import register
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register
+    register(app)

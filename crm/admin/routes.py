@@ -1,0 +1,101 @@
+"""Administration: staff accounts and centers of excellence."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import UI_LOCALES
+from ..inquiries.forms import apply_errors, current_locale
+from ..models import Center, User
+from ..services import staff, users
+from ..services.errors import ValidationError
+from .forms import CenterForm, UserForm, name_fields
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not current_user.is_admin:
+        abort(403)
+
+
+@bp.route("/")
+def index():
+    all_users = db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)).all()
+    centers = db.session.scalars(select(Center).order_by(Center.position, Center.key)).all()
+    return render_template("admin/index.html", users=all_users, centers=centers)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create_user():
+    form = UserForm()
+    form.set_choices(db.session.scalars(select(Center).order_by(Center.position)).all(), current_locale())
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(form.email.data, name=form.name.data, role=form.role.data,
+                                     password=form.password.data, center_keys=form.centers.data,
+                                     languages=form.languages.data, ui_locale=form.ui_locale.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account for %(name)s created.", name=user.name), "success")
+            return redirect(url_for(".index")), 303
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    form.set_choices(db.session.scalars(select(Center).order_by(Center.position)).all(), current_locale())
+    if request.method == "GET":
+        form.centers.data = [c.key for c in user.centers]
+        form.languages.data = user.languages
+        form.ui_locale.data = user.ui_locale or ""
+    elif form.validate_on_submit():
+        try:
+            staff.update_user(user, name=form.name.data, email=form.email.data, role=form.role.data,
+                              center_keys=form.centers.data, languages=form.languages.data,
+                              ui_locale=form.ui_locale.data, is_active=form.is_active.data,
+                              password=form.password.data or None, actor=current_user)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".index")), 303
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/centers/new", methods=["GET", "POST"], defaults={"center_id": None})
+@bp.route("/centers/<int:center_id>", methods=["GET", "POST"])
+def edit_center(center_id):
+    center = (db.session.get(Center, center_id) or abort(404)) if center_id else None
+    form = CenterForm(obj=center if request.method == "GET" else None)
+    if request.method == "GET" and center:
+        for code in UI_LOCALES:
+            getattr(form, f"name_{code}").data = center.names.get(code, "")
+    elif form.validate_on_submit():
+        names = {code: getattr(form, f"name_{code}").data for code in UI_LOCALES}
+        try:
+            staff.save_center(center, key=form.key.data, names=names, is_active=form.is_active.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".index")), 303
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/center_form.html", form=form, center=center,
+                           name_fields=name_fields(form)), status

@@ -1,0 +1,173 @@
+"""The JSON API under /api/v1, for integrations: bearer tokens, contract field names."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..extensions import csrf, db
+from ..models import Inquiry
+from ..models.inquiry import SOURCES
+from ..services import audit, intake, pipeline, worklist
+from ..services.errors import ValidationError
+from ..services.users import user_for_token
+from ..services.visibility import get_inquiry
+from ..main.errors import json_error
+from .schemas import inquiry_json, timeline_json
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+PAGE_MAX = 200
+NESTED = {"referring_physician": {"name": "referring_name", "email": "referring_email",
+                                  "institution": "referring_institution",
+                                  "country": "referring_country"}}
+
+
+@bp.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        return json_error("unauthorized", _("A valid API token is required."), 401)
+    g.api_user = user
+    g.origin = f"api {request.remote_addr or ''}"[:64]
+    if not user.sees_cases:
+        return json_error("forbidden", _("This account has no access to cases."), 403)
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("body", _("Send a JSON object with Content-Type: application/json."))
+    return body
+
+
+def flatten(body: dict) -> tuple[dict, dict]:
+    """The service's flat field names from the contract's nested JSON, and the way back."""
+    data, paths = {}, {}
+    patient = body.get("patient")
+    if patient is not None and not isinstance(patient, dict):
+        raise ValidationError("patient", _("This must be an object."))
+    if patient is not None:
+        paths.update({f: f"patient.{f}" for f in intake.PATIENT_FIELDS + ("mrn",)})
+    for key, value in (patient or {}).items():
+        data[key], paths[key] = value, f"patient.{key}"
+    for key, value in body.items():
+        if key in NESTED:
+            paths.update({flat: f"{key}.{sub}" for sub, flat in NESTED[key].items()})
+            if value is not None and not isinstance(value, dict):
+                raise ValidationError(key, _("This must be an object."))
+            for sub, flat in NESTED[key].items():
+                if value and sub in value:
+                    data[flat], paths[flat] = value[sub], f"{key}.{sub}"
+        elif key != "patient":
+            data.setdefault(key, value)
+            paths.setdefault(key, key)
+    return data, paths
+
+
+@bp.route("/inquiries", methods=["POST"])
+def create_inquiry():
+    body = json_body()
+    data, paths = flatten(body)
+    source = data.pop("source", None) or "api"
+    if source not in SOURCES:
+        raise ValidationError("source", _("Choose one of: %(choices)s.", choices=", ".join(SOURCES)))
+    try:
+        inquiry = intake.create_inquiry(data, source=source, actor=g.api_user,
+                                        consent=bool(data.get("consent")))
+    except ValidationError as error:
+        error.fields = {paths.get(k, k): v for k, v in error.fields.items()}
+        raise
+    db.session.commit()
+    response = jsonify(inquiry_json(inquiry))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_inquiry_detail", inquiry_id=inquiry.id)
+    return response
+
+
+def decode_cursor(value: str) -> int:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value.encode() + b"==="))
+        return int(data["before"])
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ValidationError("cursor", _("This cursor is not valid: start again without it.")) from None
+
+
+def encode_cursor(before_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": before_id}).encode()).decode().rstrip("=")
+
+
+@bp.route("/inquiries", methods=["GET"])
+def list_inquiries():
+    args = request.args
+    errors = {}
+    if args.get("stage") and args["stage"] not in pipeline.STAGES:
+        errors["stage"] = _("Unknown stage.")
+    if args.get("updated_since"):
+        try:
+            since = datetime.fromisoformat(args["updated_since"])
+            if since.tzinfo is None:
+                errors["updated_since"] = _("Give a time zone, like 2026-01-31T09:00:00+00:00.")
+        except ValueError:
+            errors["updated_since"] = _("Use an ISO 8601 time, like 2026-01-31T09:00:00+00:00.")
+    limit = args.get("limit", 50)
+    try:
+        limit = int(limit)
+        if not 1 <= limit <= PAGE_MAX:
+            raise ValueError
+    except ValueError:
+        errors["limit"] = _("Use a whole number from 1 to %(max)s.", max=PAGE_MAX)
+    if errors:
+        raise ValidationError(fields=errors)
+    coordinator = args.get("coordinator", "")
+    if coordinator and coordinator != "me" and not coordinator.isdigit():
+        raise ValidationError("coordinator", _("Use a coordinator id or \"me\"."))
+    filters = worklist.filters_from_args(args, g.api_user)
+    stmt = worklist.filtered(g.api_user, filters)
+    if args.get("cursor"):
+        stmt = stmt.where(Inquiry.id < decode_cursor(args["cursor"]))
+    stmt = stmt.options(contains_eager(Inquiry.patient), joinedload(Inquiry.center),
+                        joinedload(Inquiry.coordinator)).order_by(Inquiry.id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(stmt).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(items=[inquiry_json(i) for i in rows],
+                   next=encode_cursor(rows[-1].id) if more else None)
+
+
+@bp.route("/inquiries/<int:inquiry_id>", methods=["GET"])
+def get_inquiry_detail(inquiry_id: int):
+    inquiry = get_inquiry(g.api_user, inquiry_id)
+    audit.record("view", actor=g.api_user, inquiry=inquiry)
+    db.session.commit()
+    body = inquiry_json(inquiry)
+    body["allowed_moves"] = pipeline.allowed_moves(inquiry, g.api_user)
+    body["open_tasks"] = []
+    body["timeline"] = timeline_json(worklist.timeline(inquiry))
+    return jsonify(body)
+
+
+@bp.route("/inquiries/<int:inquiry_id>/transition", methods=["POST"])
+def transition(inquiry_id: int):
+    body = json_body()
+    inquiry = get_inquiry(g.api_user, inquiry_id, for_update=True)
+    if "to" not in body:
+        raise ValidationError("to", _("This field is required."))
+    if "version" not in body:
+        raise ValidationError("version", _("This field is required."))
+    if not isinstance(body.get("version"), int) or isinstance(body.get("version"), bool):
+        raise ValidationError("version", _("This must be a whole number."))
+    if not isinstance(body.get("note") or "", str):
+        raise ValidationError("note", _("This must be text."))
+    pipeline.transition_inquiry(inquiry, str(body["to"]), actor=g.api_user,
+                                expected_version=body["version"],
+                                outcome=body.get("outcome") or None, note=body.get("note"))
+    db.session.commit()
+    return jsonify(inquiry_json(inquiry))

@@ -1,0 +1,62 @@
+"""Sign-in and sign-out."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..services import users
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\\"):
+        return None
+    return target
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data,
+                                  max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                                  lockout=current_app.config["LOGIN_LOCKOUT"])
+        db.session.commit()
+        if user is None:
+            form.password.errors.append(_("Wrong email or password, or the account is locked "
+                                          "for a few minutes after too many attempts."))
+            return render_template("auth/login.html", form=form), 401
+        session.clear()
+        login_user(user)
+        session.permanent = True
+        return redirect(safe_next(form.next.data) or url_for("main.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    users.end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("auth.login"))

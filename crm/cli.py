@@ -1,0 +1,137 @@
+"""The ``crm`` command group (``flask --app wsgi …`` is the same)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, g
+from flask.cli import FlaskGroup
+
+from .extensions import db
+from .i18n import LANGUAGE_LOCALES
+from .models.user import ROLES
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """Itinera: the international patient center's CRM."""
+
+
+def fail(error) -> None:
+    """Print a service's ValidationError field by field and exit non-zero."""
+    from .services.errors import ValidationError
+    if isinstance(error, ValidationError):
+        for field, message in error.fields.items():
+            click.echo(f"error: {field}: {message}", err=True)
+    else:
+        click.echo(f"error: {error}", err=True)
+    sys.exit(1)
+
+
+users_cli = click.Group("users", help="Staff accounts.")
+tokens_cli = click.Group("tokens", help="API tokens.")
+export_cli = click.Group("export", help="Export the pipeline.")
+centers_cli = click.Group("centers", help="Centers of excellence.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--center", "centers", multiple=True, help="A center key; repeat for several.")
+@click.option("--language", "languages", multiple=True, type=click.Choice(list(LANGUAGE_LOCALES)),
+              help="A language spoken; repeat for several.")
+def create_user_command(email, name, role, centers, languages):
+    """Create a staff account; the password comes from stdin, or a prompt on a terminal."""
+    from .services.errors import ValidationError
+    from .services.users import create_user
+    g.origin = "cli"
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, name=name, role=role, password=password, center_keys=centers,
+                           languages=languages)
+    except ValidationError as error:
+        db.session.rollback()
+        fail(error)
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+def create_token_command(email):
+    """Print a new API token for the user with this email."""
+    from sqlalchemy import func, select
+
+    from .models import User
+    from .services.users import create_api_token
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None or not user.is_active:
+        fail(f"no active user {email}")
+    token = create_api_token(user)
+    db.session.commit()
+    click.echo(token)
+
+
+@centers_cli.command("seed")
+def seed_centers_command():
+    """Create the hospital's default centers that are missing."""
+    from .services.centers import ensure_default_centers
+    centers = ensure_default_centers()
+    db.session.commit()
+    click.echo(f"{len(centers)} centers")
+
+
+@click.command("demo")
+@click.option("--inquiries", "count", default=400, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has inquiries.")
+def demo_command(count, seed, if_empty):
+    """Fill the database with a believable center: same seed, same data."""
+    from sqlalchemy import select
+
+    from .models import Inquiry
+    from .services.demo import DEMO_LOGINS, load_demo
+    if if_empty and db.session.scalar(select(Inquiry.id).limit(1)) is not None:
+        click.echo("The database already has inquiries: no demo data loaded.")
+        return
+    with click.progressbar(length=count, label="Creating demo inquiries", file=sys.stderr) as bar:
+        summary = load_demo(count, seed=seed, progress=bar.update)
+    click.echo(f"{summary['inquiries']} inquiries, {summary['patients']} patients, "
+               f"{summary['users']} staff accounts.")
+    click.echo("Demo sign-ins (password for all: %s):" % DEMO_LOGINS["password"])
+    for email, role in DEMO_LOGINS["accounts"]:
+        click.echo(f"  {role:<12} {email}")
+
+
+@export_cli.command("csv")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+def export_csv_command(out):
+    """The whole pipeline as CSV."""
+    from .services import audit, export
+    from .services.worklist import Filters
+    g.origin = "cli"
+    audit.record("export", actor=None, detail="csv cli")
+    db.session.commit()
+    stream = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        for chunk in export.csv_lines(None, Filters(), everything=True):
+            stream.write(chunk)
+    finally:
+        if out:
+            stream.close()
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, tokens_cli, export_cli, centers_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(demo_command)

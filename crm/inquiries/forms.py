@@ -1,0 +1,138 @@
+"""Forms to register and edit an inquiry, move it, and leave a note (shape only: the
+services hold every rule)."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields import EmailField, TelField
+from wtforms.validators import Length
+
+from .. import labels
+from ..i18n import LANGUAGE_LABELS, NATIVE_NAMES
+from ..models.inquiry import SERVICES
+from ..models.patient import SEXES
+from ..services.pipeline import OUTCOMES
+from ..services.validation import COUNTRY_CODES
+
+_TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+LONG = {"maxlength": 5000, "rows": 5}
+
+
+def country_choices(blank=True):
+    names = get_locale().territories
+    choices = sorted(((code, names.get(code, code)) for code in COUNTRY_CODES), key=lambda c: c[1])
+    return ([("", _l("— Choose —"))] if blank else []) + choices
+
+
+def language_choices():
+    return [(code, f"{NATIVE_NAMES[code]} — {label}") for code, label in LANGUAGE_LABELS.items()]
+
+
+class PatientFieldsForm(FlaskForm):
+    """The patient's fields, as the contract names them."""
+
+    given_name = StringField(_l("Given name"), render_kw={"maxlength": 100, "autocomplete": "given-name"})
+    family_name = StringField(_l("Family name"), render_kw={"maxlength": 100, "autocomplete": "family-name"})
+    email = EmailField(_l("Email"), render_kw={"maxlength": 254, "autocomplete": "email"})
+    phone = TelField(_l("Phone (with country code)"), render_kw={"maxlength": 32, "autocomplete": "tel",
+                                                                   "placeholder": "+1 617 555 0100"})
+    date_of_birth = StringField(_l("Date of birth"), render_kw={"type": "date"})
+    sex = SelectField(_l("Sex"), validate_choice=False)
+    country = SelectField(_l("Country of residence"), validate_choice=False)
+    preferred_language = SelectField(_l("Preferred language"), validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sex.choices = [("", _l("— Choose —"))] + [(s, labels.SEX_LABELS[s]) for s in SEXES]
+        self.country.choices = country_choices()
+        self.preferred_language.choices = language_choices()
+        self.timezone.choices = [("", _l("— Choose —"))] + [(z, z.replace("_", " ")) for z in _TIMEZONES]
+
+    def patient_data(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "given_name", "family_name", "email", "phone", "date_of_birth", "sex", "country",
+            "preferred_language", "timezone")}
+
+
+class CaseFieldsForm(FlaskForm):
+    """The inquiry's own fields."""
+
+    service = SelectField(_l("Service requested"), validate_choice=False)
+    center = SelectField(_l("Center"), validate_choice=False)
+    coordinator_id = SelectField(_l("Coordinator"), validate_choice=False)
+    reason = TextAreaField(_l("Reason for the request"), render_kw=LONG)
+    referring_name = StringField(_l("Referring physician"), render_kw={"maxlength": 120})
+    referring_email = EmailField(_l("Physician's email"), render_kw={"maxlength": 254})
+    referring_institution = StringField(_l("Physician's institution"), render_kw={"maxlength": 200})
+    referring_country = SelectField(_l("Physician's country"), validate_choice=False)
+
+    def set_choices(self, centers, coordinators, locale):
+        self.service.choices = [("", _l("— Choose —"))] + [(s, labels.SERVICE_LABELS[s]) for s in SERVICES]
+        self.center.choices = [("", _l("Not routed yet"))] + [(c.key, c.name_in(locale)) for c in centers]
+        self.coordinator_id.choices = [("", _l("Nobody yet"))] + [(str(u.id), u.name) for u in coordinators]
+        self.referring_country.choices = country_choices()
+
+    def case_data(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "service", "center", "coordinator_id", "reason", "referring_name", "referring_email",
+            "referring_institution", "referring_country")}
+
+
+class InquiryCreateForm(PatientFieldsForm, CaseFieldsForm):
+    """Register an inquiry that came by phone, in person or by referral letter."""
+
+    source = SelectField(_l("How did it reach us?"), validate_choice=False)
+    mrn = StringField(_l("Medical record number"), render_kw={"maxlength": 20})
+    submit = SubmitField(_l("Register inquiry"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = [(s, labels.SOURCE_LABELS[s]) for s in ("phone", "referral", "email",
+                                                                        "web_form")]
+
+
+class InquiryEditForm(CaseFieldsForm):
+    version = HiddenField()
+    submit = SubmitField(_l("Save changes"))
+
+
+class PatientEditForm(PatientFieldsForm):
+    mrn = StringField(_l("Medical record number"), render_kw={"maxlength": 20})
+    version = HiddenField()
+    submit = SubmitField(_l("Save changes"))
+
+
+class TransitionForm(FlaskForm):
+    to = HiddenField()
+    version = HiddenField()
+    outcome = SelectField(_l("Outcome"), validate_choice=False)
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=4000)],
+                         render_kw={"maxlength": 4000, "rows": 2})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [("", _l("— Choose —"))] + [(o, labels.OUTCOME_LABELS[o]) for o in OUTCOMES]
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note"), render_kw={"maxlength": 5000, "rows": 3})
+    submit = SubmitField(_l("Add note"))
+
+
+def apply_errors(form, error) -> None:
+    """Put a service's ``ValidationError`` messages next to the fields that caused them."""
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.append(str(message))
+        else:
+            field.errors = list(field.errors or []) + [str(message)]
+
+
+def current_locale() -> str:
+    return str(get_locale())

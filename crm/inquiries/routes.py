@@ -1,0 +1,178 @@
+"""The coordinators' screens for inquiries: board, list, register, detail, edit, move, note."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, stream_with_context, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import labels
+from ..extensions import db
+from ..services import audit, export, intake, pipeline, worklist
+from ..services.centers import active_centers
+from ..services.errors import DomainError, StaleVersion, ValidationError
+from ..services.visibility import get_inquiry
+from .forms import (InquiryCreateForm, InquiryEditForm, NoteForm, TransitionForm, apply_errors,
+                    current_locale)
+
+bp = Blueprint("inquiries", __name__)
+
+
+@bp.before_request
+@login_required
+def require_case_access():
+    if not current_user.sees_cases:
+        abort(403)
+
+
+def parse_filters(args) -> worklist.Filters:
+    return worklist.filters_from_args(args, current_user)
+
+
+def filter_context():
+    return {"centers": active_centers(), "stages": pipeline.STAGES, "sorts": worklist.SORTS,
+            "locale": current_locale()}
+
+
+@bp.route("/board")
+def board():
+    filters = parse_filters(request.args)
+    columns = worklist.board(current_user, filters,
+                             per_stage=current_app.config["BOARD_CARDS_PER_STAGE"])
+    return render_template("inquiries/board.html", columns=columns, filters=filters,
+                           is_stalled=worklist.is_stalled, **filter_context())
+
+
+@bp.route("/")
+def index():
+    filters = parse_filters(request.args)
+    page = worklist.list_inquiries(current_user, filters, page=request.args.get("page", 1, type=int),
+                                   per_page=current_app.config["PAGE_SIZE"])
+    return render_template("inquiries/index.html", page=page, filters=filters,
+                           is_stalled=worklist.is_stalled, **filter_context())
+
+
+@bp.route("/export.csv")
+def export_csv():
+    filters = parse_filters(request.args)
+    audit.record("export", actor=current_user, detail="csv")
+    db.session.commit()
+    rows = export.csv_lines(current_user, filters)
+    return Response(stream_with_context(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=inquiries.csv"})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = InquiryCreateForm()
+    form.set_choices(active_centers(), worklist.coordinators_for(current_user), current_locale())
+    if form.validate_on_submit():
+        data = {**form.patient_data(), **form.case_data(), "mrn": form.mrn.data}
+        try:
+            inquiry = intake.create_inquiry(data, source=form.source.data, actor=current_user)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Inquiry %(ref)s registered.", ref=inquiry.reference), "success")
+            return redirect(url_for(".detail", inquiry_id=inquiry.id))
+    elif request.method == "GET":
+        form.preferred_language.data = "en"
+        form.source.data = "phone"
+    status = 422 if request.method == "POST" else 200
+    return render_template("inquiries/create.html", form=form), status
+
+
+def detail_context(inquiry, **forms):
+    moves = pipeline.allowed_moves(inquiry, current_user)
+    transition_form = forms.get("transition_form") or TransitionForm(version=inquiry.version)
+    return {"inquiry": inquiry, "patient": inquiry.patient, "moves": moves,
+            "timeline": worklist.timeline(inquiry), "transition_form": transition_form,
+            "note_form": forms.get("note_form") or NoteForm(), "stalled": worklist.is_stalled(inquiry),
+            "path": pipeline.path_for(inquiry.service)}
+
+
+@bp.route("/<int:inquiry_id>")
+def detail(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    audit.record("view", actor=current_user, inquiry=inquiry)
+    db.session.commit()
+    return render_template("inquiries/detail.html", **detail_context(inquiry))
+
+
+@bp.route("/<int:inquiry_id>/transition", methods=["POST"])
+def transition(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
+    form = TransitionForm()
+    if form.validate_on_submit():
+        try:
+            to = form.to.data
+            pipeline.transition_inquiry(inquiry, to, actor=current_user,
+                                        expected_version=form.version.data,
+                                        outcome=(form.outcome.data or None) if to == "closed" else None,
+                                        note=form.note.data)
+        except StaleVersion as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+            return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+            return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+        else:
+            db.session.commit()
+            flash(_("Moved to %(stage)s.", stage=labels.STAGE_LABELS[inquiry.stage]), "success")
+            return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+    inquiry = get_inquiry(current_user, inquiry_id)
+    return render_template("inquiries/detail.html",
+                           **detail_context(inquiry, transition_form=form)), 422
+
+
+@bp.route("/<int:inquiry_id>/notes", methods=["POST"])
+def add_note(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            intake.add_note(inquiry, form.body.data, actor=current_user)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Note added."), "success")
+            return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+    inquiry = get_inquiry(current_user, inquiry_id)
+    return render_template("inquiries/detail.html", **detail_context(inquiry, note_form=form)), 422
+
+
+@bp.route("/<int:inquiry_id>/edit", methods=["GET", "POST"])
+def edit(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = InquiryEditForm(obj=inquiry if request.method == "GET" else None)
+    form.set_choices(active_centers(), worklist.coordinators_for(current_user), current_locale())
+    if request.method == "GET":
+        form.center.data = inquiry.center.key if inquiry.center else ""
+        form.coordinator_id.data = str(inquiry.coordinator_id or "")
+        form.version.data = inquiry.version
+    elif form.validate_on_submit():
+        try:
+            changed = intake.update_inquiry(inquiry, form.case_data(), actor=current_user,
+                                            expected_version=form.version.data)
+        except StaleVersion as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved.") if changed else _("Nothing to change."), "success")
+            return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+        inquiry = get_inquiry(current_user, inquiry_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("inquiries/edit.html", form=form, inquiry=inquiry), status

@@ -1,0 +1,40 @@
+"""Translated labels of the contract's codes: stages, outcomes, services, sources, sexes."""
+from flask_babel import lazy_gettext as _l
+
+STAGE_LABELS = {
+    "new": _l("New"), "intake": _l("Intake"), "records": _l("Records"),
+    "clinical_review": _l("Clinical review"), "financial_clearance": _l("Financial clearance"),
+    "scheduling": _l("Scheduling"), "travel": _l("Travel"), "in_care": _l("In care"),
+    "follow_up": _l("Follow-up"), "closed": _l("Closed"),
+}
+OUTCOME_LABELS = {
+    "completed": _l("Completed"), "declined_by_patient": _l("Declined by patient"),
+    "not_accepted": _l("Not accepted"), "no_response": _l("No response"),
+    "referred_elsewhere": _l("Referred elsewhere"), "duplicate": _l("Duplicate"),
+}
+SERVICE_LABELS = {
+    "second_opinion_in_person": _l("Second opinion (in person)"),
+    "second_opinion_online": _l("Online second opinion"),
+    "treatment": _l("Treatment"), "surgery": _l("Surgery"), "clinical_trial": _l("Clinical trial"),
+}
+SOURCE_LABELS = {
+    "email": _l("Email"), "web_form": _l("Online request form"), "referral": _l("Physician referral"),
+    "phone": _l("Phone call"), "api": _l("Integration (API)"),
+}
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"),
+              "unknown": _l("Prefer not to say")}
+ROLE_LABELS = {"coordinator": _l("Care coordinator"), "manager": _l("Manager"),
+               "admin": _l("Administrator")}
+#: What a stage means to a patient, in plain words (the portal and patient mail use these).
+STAGE_PATIENT_TEXT = {
+    "new": _l("We have received your request."),
+    "intake": _l("A care coordinator is reviewing your request."),
+    "records": _l("We are collecting your medical records."),
+    "clinical_review": _l("Our physicians are reviewing your case."),
+    "financial_clearance": _l("We are preparing the cost estimate and insurance approval."),
+    "scheduling": _l("We are scheduling your appointments."),
+    "travel": _l("We are helping you plan your trip."),
+    "in_care": _l("You are in our care."),
+    "follow_up": _l("We are following up after your care."),
+    "closed": _l("Your request is closed."),
+}

@@ -1,0 +1,107 @@
+"""Inquiries: one request for care, its stage history and its notes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+SERVICES = ("second_opinion_in_person", "second_opinion_online", "treatment", "surgery",
+            "clinical_trial")
+SOURCES = ("email", "web_form", "referral", "phone", "api")
+REFERENCE_PREFIX = "ITN-"
+
+
+class Inquiry(db.Model):
+    """A patient's request for care, carried through the pipeline's stages."""
+
+    __tablename__ = "inquiries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    service: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(24), default="new")
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    referring_name: Mapped[str | None] = mapped_column(String(120))
+    referring_email: Mapped[str | None] = mapped_column(String(254))
+    referring_institution: Mapped[str | None] = mapped_column(String(200))
+    referring_country: Mapped[str | None] = mapped_column(String(2))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Optimistic lock: forms and the API carry the version they were read at.
+    version: Mapped[int] = mapped_column(default=1)
+
+    patient: Mapped["Patient"] = relationship(back_populates="inquiries")  # noqa: F821
+    center: Mapped["Center | None"] = relationship()  # noqa: F821
+    coordinator: Mapped["User | None"] = relationship()  # noqa: F821
+    stage_changes: Mapped[list["StageChange"]] = relationship(
+        back_populates="inquiry", order_by="StageChange.id", cascade="all, delete-orphan")
+    notes: Mapped[list["Note"]] = relationship(
+        back_populates="inquiry", order_by="Note.id", cascade="all, delete-orphan")
+
+    #: The version counts meaningful changes (stage, fields), not notes or views: the ORM
+    #: checks it on every UPDATE, the services bump it with ``bump_version``.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (
+        Index("ix_inquiries_stage_entered", "stage", "stage_entered_at"),
+        Index("ix_inquiries_center_stage", "center_id", "stage", "stage_entered_at"),
+        Index("ix_inquiries_coordinator_stage", "coordinator_id", "stage"),
+        Index("ix_inquiries_updated", "updated_at", "id"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"{REFERENCE_PREFIX}{self.id:06d}"
+
+    def bump_version(self) -> None:
+        self.version = (self.version or 0) + 1
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage == "closed"
+
+    def __repr__(self) -> str:
+        return f"<Inquiry {self.id} {self.stage}>"
+
+
+class StageChange(db.Model):
+    """One move of an inquiry through the pipeline: who, from, to, when, why."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(24))
+    to_stage: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    inquiry: Mapped[Inquiry] = relationship(back_populates="stage_changes")
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class Note(db.Model):
+    """An internal note on an inquiry, never shown to the patient."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    inquiry: Mapped[Inquiry] = relationship(back_populates="notes")
+    author: Mapped["User | None"] = relationship()  # noqa: F821

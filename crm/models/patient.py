@@ -1,0 +1,64 @@
+"""Patients: who the inquiries are about."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import Date, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+SEXES = ("female", "male", "other", "unknown")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free, single-spaced text for search in any script."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.split())
+
+
+class Patient(db.Model):
+    """A person who asked the center for care; one record per person."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str | None] = mapped_column(String(20), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    country: Mapped[str | None] = mapped_column(String(2))
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    #: ``fold``-ed names, email, phone and MRN, for the search box.
+    search_text: Mapped[str] = mapped_column(String(700), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    inquiries: Mapped[list["Inquiry"]] = relationship(  # noqa: F821
+        back_populates="patient", order_by="Inquiry.created_at.desc()")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    def bump_version(self) -> None:
+        self.version = (self.version or 0) + 1
+
+    def refresh_search_text(self) -> None:
+        self.search_text = fold(" ".join(
+            filter(None, [self.given_name, self.family_name, self.email, self.phone, self.mrn])))[:700]
+
+    def __repr__(self) -> str:
+        return f"<Patient {self.id}>"

@@ -1,0 +1,60 @@
+"""The patient page: who they are and every inquiry of theirs the user may see."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..inquiries.forms import PatientEditForm, apply_errors
+from ..services import audit, intake
+from ..services.errors import StaleVersion, ValidationError
+from ..services.visibility import get_patient, inquiry_scope
+from ..models import Inquiry
+
+bp = Blueprint("patients", __name__)
+
+
+@bp.before_request
+@login_required
+def require_case_access():
+    if not current_user.sees_cases:
+        abort(403)
+
+
+@bp.route("/<int:patient_id>")
+def detail(patient_id: int):
+    patient = get_patient(current_user, patient_id)
+    inquiries = db.session.scalars(
+        db.select(Inquiry).where(Inquiry.patient_id == patient.id, inquiry_scope(current_user))
+        .order_by(Inquiry.created_at.desc())).all()
+    audit.record("view", actor=current_user, patient=patient)
+    db.session.commit()
+    return render_template("patients/detail.html", patient=patient, inquiries=inquiries)
+
+
+@bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+def edit(patient_id: int):
+    patient = get_patient(current_user, patient_id)
+    form = PatientEditForm(obj=patient if request.method == "GET" else None)
+    if request.method == "GET":
+        form.date_of_birth.data = patient.date_of_birth.isoformat() if patient.date_of_birth else ""
+        form.version.data = patient.version
+    elif form.validate_on_submit():
+        data = {**form.patient_data(), "mrn": form.mrn.data}
+        try:
+            changed = intake.update_patient(patient, data, actor=current_user,
+                                            expected_version=form.version.data)
+        except StaleVersion as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved.") if changed else _("Nothing to change."), "success")
+            return redirect(url_for(".detail", patient_id=patient.id)), 303
+        patient = get_patient(current_user, patient_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("patients/edit.html", form=form, patient=patient), status

@@ -1,0 +1,113 @@
+"""The pipeline: the stages, the moves allowed between them, and the one way to make a move."""
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Inquiry, StageChange, User
+from ..models.base import utcnow
+from . import audit
+from .errors import Forbidden, StaleVersion, TransitionNotAllowed, ValidationError
+from flask_babel import lazy_gettext as _l
+
+STAGES = ("new", "intake", "records", "clinical_review", "financial_clearance", "scheduling",
+          "travel", "in_care", "follow_up", "closed")
+OPEN_STAGES = STAGES[:-1]
+CLOSED = "closed"
+OUTCOMES = ("completed", "declined_by_patient", "not_accepted", "no_response",
+            "referred_elsewhere", "duplicate")
+#: An online second opinion never comes to Boston: no scheduling, no travel.
+ONLINE_SKIPS = frozenset({"scheduling", "travel"})
+NOTE_MAX = 4000
+
+
+def path_for(service: str) -> tuple[str, ...]:
+    """The open stages an inquiry of this service goes through, in order."""
+    if service == "second_opinion_online":
+        return tuple(s for s in OPEN_STAGES if s not in ONLINE_SKIPS)
+    return OPEN_STAGES
+
+
+def allowed_moves(inquiry: Inquiry, actor: User | None) -> list[str]:
+    """The stages ``actor`` may move ``inquiry`` to now: one step on, one step back, or close;
+    a closed case only reopens, by a manager, to the stage it was closed from."""
+    if actor is not None and not actor.sees_cases:
+        return []
+    if inquiry.stage == CLOSED:
+        if actor is None or not actor.is_manager:
+            return []
+        return [reopen_stage(inquiry)]
+    path = path_for(inquiry.service)
+    if inquiry.stage not in path:  # e.g. service changed to online while in travel
+        return [path[-1], CLOSED] if inquiry.stage != path[-1] else [CLOSED]
+    i = path.index(inquiry.stage)
+    moves = []
+    if i + 1 < len(path):
+        moves.append(path[i + 1])
+    if i > 0:
+        moves.append(path[i - 1])
+    moves.append(CLOSED)
+    return moves
+
+
+def reopen_stage(inquiry: Inquiry) -> str:
+    """Where a closed inquiry goes back to: the stage it was closed from."""
+    for change in reversed(inquiry.stage_changes):
+        if change.to_stage == CLOSED and change.from_stage and change.from_stage != CLOSED:
+            return change.from_stage
+    return "intake"
+
+
+def check_version(inquiry: Inquiry, expected_version) -> None:
+    """Raise ``StaleVersion`` unless the caller read the inquiry at its current version."""
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError("version", _l("The version you read this case at is missing.")) from None
+    if expected != inquiry.version:
+        raise StaleVersion()
+
+
+def transition_inquiry(inquiry: Inquiry, to: str, *, actor: User | None, expected_version,
+                       outcome: str | None = None, note: str | None = None,
+                       origin: str | None = None) -> StageChange:
+    """Move ``inquiry`` to stage ``to``, recording who, why and when. Flushes.
+
+    :param expected_version: the ``version`` the caller's form or API client read.
+    :param outcome: required when closing, refused otherwise.
+    """
+    check_version(inquiry, expected_version)
+    note = (note or "").strip()
+    errors = {}
+    if to not in STAGES:
+        errors["to"] = _l("Unknown stage.")
+    if len(note) > NOTE_MAX:
+        errors["note"] = _l("Keep the note under %(max)s characters.", max=NOTE_MAX)
+    if to == CLOSED and inquiry.stage != CLOSED:
+        if not outcome:
+            errors["outcome"] = _l("Choose the outcome to close this case.")
+        elif outcome not in OUTCOMES:
+            errors["outcome"] = _l("Unknown outcome.")
+    elif outcome:
+        errors["outcome"] = _l("An outcome is given only when closing a case.")
+    if errors:
+        raise ValidationError(fields=errors)
+    if inquiry.stage == CLOSED and actor is not None and not actor.is_manager:
+        raise Forbidden(_l("Only a manager can reopen a closed case."))
+    if to not in allowed_moves(inquiry, actor):
+        raise TransitionNotAllowed()
+
+    now = utcnow()
+    change = StageChange(inquiry=inquiry, actor=actor, from_stage=inquiry.stage, to_stage=to,
+                         outcome=outcome if to == CLOSED else None, note=note, created_at=now)
+    db.session.add(change)
+    inquiry.stage = to
+    inquiry.stage_entered_at = now
+    inquiry.updated_at = now
+    inquiry.bump_version()
+    if to == CLOSED:
+        inquiry.outcome, inquiry.closed_at = outcome, now
+    else:
+        inquiry.outcome, inquiry.closed_at = None, None
+    db.session.flush()
+    audit.record("transition", actor=actor, inquiry=inquiry, origin=origin,
+                 detail=f"from={change.from_stage} to={to}")
+    return change

@@ -1,0 +1,137 @@
+"""Staff accounts: creation, sign-in with throttling, sign-out, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..i18n import LANGUAGE_LOCALES, UI_LOCALES
+from ..models import ApiToken, Center, User
+from ..models.base import utcnow
+from ..models.user import ROLES, new_session_token
+from . import audit
+from .errors import ValidationError
+from .validation import clean_email, clean_text
+
+_hasher = PasswordHasher()
+#: Verified against when the email is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+PASSWORD_MIN = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(email, *, name, role, password, center_keys=(), languages=(), ui_locale=None) -> User:
+    """Create a staff account. Flushes."""
+    errors: dict = {}
+    email = clean_email(email, "email", errors, required=True)
+    name = clean_text(name, "name", errors, max_len=120, required=True)
+    if role not in ROLES:
+        errors["role"] = _l("Choose one of the options offered.")
+    if not password or len(password) < PASSWORD_MIN:
+        errors["password"] = _l("Use at least %(min)s characters.", min=PASSWORD_MIN)
+    if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        errors["email"] = _l("An account with this email address already exists.")
+    centers = []
+    for key in center_keys:
+        center = db.session.scalar(select(Center).where(Center.key == key))
+        if center is None:
+            errors["centers"] = _l("Unknown center: %(key)s", key=key)
+        else:
+            centers.append(center)
+    bad = [code for code in languages if code not in LANGUAGE_LOCALES]
+    if bad:
+        errors["languages"] = _l("Unknown language: %(code)s", code=", ".join(bad))
+    if ui_locale and ui_locale not in UI_LOCALES:
+        errors["ui_locale"] = _l("Choose one of the languages we offer.")
+    if errors:
+        raise ValidationError(fields=errors)
+    user = User(email=email, name=name, role=role, password_hash=hash_password(password),
+                ui_locale=ui_locale or None, centers=centers)
+    user.languages = list(languages)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str, *, max_failures: int, lockout: timedelta) -> User | None:
+    """The active user with these credentials, or None. Failed attempts lock the account for
+    ``lockout`` after ``max_failures`` in a row; the lock answers exactly like a bad password."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    now = utcnow()
+    if user is None or not user.is_active:
+        _verify(_DUMMY_HASH, password or "")
+        return None
+    if user.locked_until and user.locked_until > now:
+        _verify(_DUMMY_HASH, password or "")
+        audit.record("sign_in_failed", actor=user, detail="locked")
+        return None
+    if not _verify(user.password_hash, password or ""):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until, user.failed_logins = now + lockout, 0
+        audit.record("sign_in_failed", actor=user)
+        db.session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    audit.record("sign_in", actor=user)
+    db.session.flush()
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_sessions(user: User) -> None:
+    """Sign-out: rotate the session token so every cookie issued before is refused. Flushes."""
+    user.session_token = new_session_token()
+    audit.record("sign_out", actor=user)
+    db.session.flush()
+
+
+def load_user_from_session(value: str) -> User | None:
+    """Flask-Login's loader: ``"<id>:<session token>"``; a stale token signs nobody in."""
+    user_id, _, token = (value or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User) -> str:
+    """A new API token for ``user``; only its digest is kept. Flushes."""
+    token = "itn_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_digest(token)))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user owning this (unrevoked) API token, or None."""
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                   ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    return row.user

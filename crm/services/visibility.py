@@ -1,0 +1,67 @@
+"""The one visibility rule: which inquiries and patients a user may see."""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from ..extensions import db
+from ..models import Inquiry, Patient, User
+from ..models.user import user_centers
+from .errors import NotFound
+
+
+def inquiry_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Inquiry``: managers see every case, coordinators the cases of their
+    centers, their own and the not yet routed ones; admins manage accounts, not cases."""
+    if not user or not user.is_active:
+        return false()
+    if user.role == "manager":
+        return true()
+    if user.role != "coordinator":
+        return false()
+    my_centers = select(user_centers.c.center_id).where(user_centers.c.user_id == user.id)
+    return or_(Inquiry.center_id.in_(my_centers), Inquiry.center_id.is_(None),
+               Inquiry.coordinator_id == user.id)
+
+
+def patient_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Patient``: those with at least one inquiry the user may see."""
+    if user and user.is_active and user.role == "manager":
+        return true()
+    return exists().where(Inquiry.patient_id == Patient.id, inquiry_scope(user))
+
+
+def visible_inquiries(user: User):
+    """``select(Inquiry)`` restricted to what ``user`` may see."""
+    return select(Inquiry).where(inquiry_scope(user))
+
+
+def visible_patients(user: User):
+    """``select(Patient)`` restricted to what ``user`` may see."""
+    return select(Patient).where(patient_scope(user))
+
+
+def get_inquiry(user: User, inquiry_id, *, for_update: bool = False) -> Inquiry:
+    """The inquiry if ``user`` may see it, else ``NotFound`` (never a hint that it exists)."""
+    try:
+        inquiry_id = int(inquiry_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    stmt = visible_inquiries(user).where(Inquiry.id == inquiry_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    inquiry = db.session.scalars(stmt).first()
+    if inquiry is None:
+        raise NotFound()
+    return inquiry
+
+
+def get_patient(user: User, patient_id) -> Patient:
+    """The patient if ``user`` may see them, else ``NotFound``."""
+    try:
+        patient_id = int(patient_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    patient = db.session.scalars(visible_patients(user).where(Patient.id == patient_id)).first()
+    if patient is None:
+        raise NotFound()
+    return patient

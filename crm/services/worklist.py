@@ -1,0 +1,191 @@
+"""What coordinators look at: the board, the filtered inquiry list, search, the timeline."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..extensions import db
+from ..i18n import LANGUAGE_LOCALES
+from ..models import Center, Inquiry, Note, Patient, StageChange, User
+from ..models.base import utcnow
+from ..models.inquiry import REFERENCE_PREFIX
+from ..models.patient import fold
+from .pipeline import CLOSED, STAGES
+from .visibility import inquiry_scope
+
+STALLED_AFTER = timedelta(days=7)
+SORTS = {
+    "updated": (Inquiry.updated_at.desc(), Inquiry.id.desc()),
+    "created": (Inquiry.created_at.desc(), Inquiry.id.desc()),
+    "waiting": (Inquiry.stage_entered_at.asc(), Inquiry.id.asc()),
+    "name": (Patient.family_name.asc(), Patient.given_name.asc(), Inquiry.id.asc()),
+}
+_REFERENCE = re.compile(rf"^\s*(?:{REFERENCE_PREFIX})?0*(\d{{1,9}})\s*$", re.IGNORECASE)
+_PHONE = re.compile(r"^[\d\s()+.-]{6,}$")
+
+
+@dataclass
+class Filters:
+    """The list and board filters, already validated (unknown values are dropped)."""
+
+    stage: str | None = None
+    center: str | None = None
+    coordinator_id: int | None = None
+    language: str | None = None
+    country: str | None = None
+    q: str | None = None
+    updated_since: datetime | None = None
+    stalled_only: bool = False
+    sort: str = "updated"
+    extra: dict = field(default_factory=dict)
+
+
+def filters_from_args(args, user: User) -> Filters:
+    """Read the filters from a query string; unknown values are ignored, never an error.
+    ``coordinator=me`` means ``user``."""
+    since = None
+    if args.get("updated_since"):
+        try:
+            since = datetime.fromisoformat(args["updated_since"])
+        except ValueError:
+            since = None
+    coordinator = args.get("coordinator", "")
+    coordinator_id = user.id if coordinator == "me" else (
+        int(coordinator) if coordinator.isdigit() and len(coordinator) < 10 else None)
+    return Filters(
+        stage=args.get("stage") if args.get("stage") in STAGES else None,
+        center=(args.get("center") or "")[:40] or None,
+        coordinator_id=coordinator_id,
+        language=args.get("language") if args.get("language") in LANGUAGE_LOCALES else None,
+        country=(args.get("country") or "")[:2].upper() or None,
+        q=(args.get("q") or "")[:100] or None,
+        updated_since=since if since and since.tzinfo else None,
+        stalled_only=args.get("late") == "1",
+        sort=args.get("sort") if args.get("sort") in SORTS else "updated")
+
+
+def filtered(user: User | None, filters: Filters, *, everything: bool = False) -> Select:
+    """``select(Inquiry)`` joined to its patient, in the user's scope, with ``filters`` applied.
+
+    :param everything: no user scope: only for the operator's command line.
+    """
+    stmt = select(Inquiry).join(Inquiry.patient)
+    if not everything:
+        stmt = stmt.where(inquiry_scope(user))
+    if filters.stage in STAGES:
+        stmt = stmt.where(Inquiry.stage == filters.stage)
+    if filters.center:
+        stmt = stmt.where(Inquiry.center_id == select(Center.id).where(
+            Center.key == filters.center).scalar_subquery())
+    if filters.coordinator_id:
+        stmt = stmt.where(Inquiry.coordinator_id == filters.coordinator_id)
+    if filters.language:
+        stmt = stmt.where(Patient.preferred_language == filters.language)
+    if filters.country:
+        stmt = stmt.where(Patient.country == filters.country.upper())
+    if filters.updated_since:
+        stmt = stmt.where(Inquiry.updated_at >= filters.updated_since)
+    if filters.stalled_only:
+        stmt = stmt.where(Inquiry.stage != CLOSED,
+                          Inquiry.stage_entered_at < utcnow() - STALLED_AFTER)
+    if filters.q and filters.q.strip():
+        stmt = stmt.where(search_clause(filters.q))
+    return stmt
+
+
+def search_clause(q: str):
+    """Name in any script, email, phone, reference or MRN."""
+    q = q.strip()[:100]
+    clauses = [Patient.search_text.contains(fold(q), autoescape=True), Patient.mrn == q]
+    ref = _REFERENCE.match(q)
+    if ref:
+        clauses.append(Inquiry.id == int(ref.group(1)))
+    if _PHONE.match(q):
+        digits = re.sub(r"\D", "", q)
+        if len(digits) >= 6:
+            clauses.append(Patient.phone.contains(digits, autoescape=True))
+    return or_(*clauses)
+
+
+def _with_related(stmt: Select) -> Select:
+    return stmt.options(contains_eager(Inquiry.patient), joinedload(Inquiry.center),
+                        joinedload(Inquiry.coordinator))
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_inquiries(user: User, filters: Filters, *, page: int = 1, per_page: int = 50) -> Page:
+    """One page of the filtered list, newest activity first unless sorted otherwise."""
+    base = filtered(user, filters)
+    total = db.session.scalar(select(func.count()).select_from(
+        base.with_only_columns(Inquiry.id).order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    stmt = _with_related(base).order_by(*SORTS.get(filters.sort, SORTS["updated"]))
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def board(user: User, filters: Filters, *, per_stage: int = 12) -> list[dict]:
+    """A column per stage: its count and the cases waiting longest (closed: the latest)."""
+    base = filtered(user, Filters(**{**filters.__dict__, "stage": None}))
+    counts = dict(db.session.execute(
+        base.with_only_columns(Inquiry.stage, func.count()).group_by(Inquiry.stage).order_by(None)).all())
+    columns = []
+    for stage in STAGES:
+        order = (Inquiry.stage_entered_at.desc(),) if stage == CLOSED else SORTS["waiting"]
+        cards = []
+        if counts.get(stage):
+            cards = list(db.session.scalars(_with_related(base.where(Inquiry.stage == stage))
+                                            .order_by(*order).limit(per_stage)).unique())
+        columns.append({"stage": stage, "count": counts.get(stage, 0), "cards": cards})
+    return columns
+
+
+def is_stalled(inquiry: Inquiry, now: datetime | None = None) -> bool:
+    return inquiry.stage != CLOSED and (now or utcnow()) - inquiry.stage_entered_at > STALLED_AFTER
+
+
+def timeline(inquiry: Inquiry) -> list[dict]:
+    """Everything that happened on the case, newest first."""
+    entries = []
+    for change in db.session.scalars(select(StageChange).where(StageChange.inquiry_id == inquiry.id)
+                                     .options(joinedload(StageChange.actor))):
+        entries.append({"kind": "stage", "at": change.created_at, "actor": change.actor,
+                        "from": change.from_stage, "to": change.to_stage, "outcome": change.outcome,
+                        "text": change.note, "id": f"s{change.id}"})
+    for note in db.session.scalars(select(Note).where(Note.inquiry_id == inquiry.id)
+                                   .options(joinedload(Note.author))):
+        entries.append({"kind": "note", "at": note.created_at, "actor": note.author,
+                        "text": note.body, "id": f"n{note.id}"})
+    entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
+    return entries
+
+
+def coordinators_for(user: User) -> list[User]:
+    """Staff a case can be assigned to."""
+    return list(db.session.scalars(select(User).where(User.is_active.is_(True),
+                                                      User.role.in_(("coordinator", "manager")))
+                                   .order_by(User.name)))
