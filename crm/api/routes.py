@@ -95,7 +95,10 @@ def create_inquiry():
 def decode_cursor(value: str) -> int:
     try:
         data = json.loads(base64.urlsafe_b64decode(value.encode() + b"==="))
-        return int(data["before"])
+        before = int(data["before"])
+        if not 0 < before <= 2**31:
+            raise ValueError
+        return before
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ValidationError("cursor", _("This cursor is not valid: start again without it.")) from None
 

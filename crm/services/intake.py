@@ -12,7 +12,8 @@ from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
 from . import audit
-from .errors import StaleVersion, ValidationError
+from .errors import NotFound, StaleVersion, ValidationError
+from .visibility import as_id
 from .pipeline import check_version
 from .validation import (clean_birth_date, clean_choice, clean_country, clean_email,
                          clean_language, clean_phone, clean_text, clean_timezone)
@@ -99,8 +100,8 @@ def _clean_coordinator(value, errors):
     if value in (None, "", 0, "0"):
         return None
     try:
-        user = db.session.get(User, int(value))
-    except (TypeError, ValueError):
+        user = db.session.get(User, as_id(value))
+    except NotFound:
         user = None
     if user is None or not user.is_active or not user.sees_cases:
         errors["coordinator_id"] = _l("Choose one of the coordinators offered.")

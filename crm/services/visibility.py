@@ -40,12 +40,23 @@ def visible_patients(user: User):
     return select(Patient).where(patient_scope(user))
 
 
-def get_inquiry(user: User, inquiry_id, *, for_update: bool = False) -> Inquiry:
-    """The inquiry if ``user`` may see it, else ``NotFound`` (never a hint that it exists)."""
+MAX_ID = 2**31 - 1
+
+
+def as_id(value) -> int:
+    """A database id from untrusted input, else ``NotFound``."""
     try:
-        inquiry_id = int(inquiry_id)
+        number = int(value)
     except (TypeError, ValueError):
         raise NotFound() from None
+    if not 0 < number <= MAX_ID:
+        raise NotFound()
+    return number
+
+
+def get_inquiry(user: User, inquiry_id, *, for_update: bool = False) -> Inquiry:
+    """The inquiry if ``user`` may see it, else ``NotFound`` (never a hint that it exists)."""
+    inquiry_id = as_id(inquiry_id)
     stmt = visible_inquiries(user).where(Inquiry.id == inquiry_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -57,10 +68,7 @@ def get_inquiry(user: User, inquiry_id, *, for_update: bool = False) -> Inquiry:
 
 def get_patient(user: User, patient_id) -> Patient:
     """The patient if ``user`` may see them, else ``NotFound``."""
-    try:
-        patient_id = int(patient_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    patient_id = as_id(patient_id)
     patient = db.session.scalars(visible_patients(user).where(Patient.id == patient_id)).first()
     if patient is None:
         raise NotFound()
