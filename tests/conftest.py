@@ -104,9 +104,15 @@ def fresh_app(databases):
     """An app on its own new, empty database, for tests that commit for real."""
     apps = []
 
-    def make(**overrides):
+    def make(migrated=True, **overrides):
         application = make_app(databases.new(), **overrides)
         apps.append(application)
+        if migrated:
+            with application.app_context():
+                upgrade(directory=application.config["MIGRATIONS_DIR"])
+                from crm.services.centers import ensure_default_centers
+                ensure_default_centers()
+                _db.session.commit()
         return application
 
     yield make

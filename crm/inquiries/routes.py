@@ -152,7 +152,7 @@ def add_note(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/edit", methods=["GET", "POST"])
 def edit(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=request.method == "POST")
     form = InquiryEditForm(obj=inquiry if request.method == "GET" else None)
     form.set_choices(active_centers(), worklist.coordinators_for(current_user), current_locale())
     if request.method == "GET":

@@ -9,7 +9,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
-from ..services.errors import DomainError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..services.errors import DomainError, StaleVersion
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,14 @@ def register(app: Flask) -> None:
         if wants_json():
             return json_error(error.code, error.message, error.status, getattr(error, "fields", None))
         return render_error(error.status, str(error.message), code=error.code)
+
+    @app.errorhandler(StaleDataError)
+    def stale_row(error):
+        db.session.rollback()
+        stale = StaleVersion()
+        if wants_json():
+            return json_error(stale.code, stale.message, stale.status)
+        return render_error(409, str(stale.message), code=stale.code)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -55,3 +55,12 @@ class StaleVersion(DomainError):
     status = 409
     default_message = _l("Someone else changed this case while you were editing it. "
                          "Reload the page to see their change, then try again.")
+
+
+def flush_or_conflict(session) -> None:
+    """Flush; a row changed by another transaction since it was read is a ``StaleVersion``."""
+    from sqlalchemy.orm.exc import StaleDataError
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion() from None

@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
 from . import audit
-from .errors import NotFound, StaleVersion, ValidationError
+from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
 from .validation import (clean_birth_date, clean_choice, clean_country, clean_email,
@@ -183,7 +183,7 @@ def update_patient(patient: Patient, data: Mapping, *, actor: User, expected_ver
     if changed:
         patient.refresh_search_text()
         patient.bump_version()
-        db.session.flush()
+        flush_or_conflict(db.session)
         audit.record("change", actor=actor, patient=patient, detail="fields=" + ",".join(changed))
     return changed
 
@@ -201,7 +201,7 @@ def update_inquiry(inquiry: Inquiry, data: Mapping, *, actor: User, expected_ver
     if changed:
         inquiry.updated_at = utcnow()
         inquiry.bump_version()
-        db.session.flush()
+        flush_or_conflict(db.session)
         audit.record("change", actor=actor, inquiry=inquiry, detail="fields=" + ",".join(changed))
     return changed
 
@@ -215,6 +215,6 @@ def add_note(inquiry: Inquiry, body: str, *, actor: User):
     note = Note(inquiry=inquiry, author=actor, body=body, created_at=utcnow())
     db.session.add(note)
     inquiry.updated_at = note.created_at
-    db.session.flush()
+    flush_or_conflict(db.session)
     audit.record("change", actor=actor, inquiry=inquiry, detail="note")
     return note

@@ -5,7 +5,7 @@ from ..extensions import db
 from ..models import Inquiry, StageChange, User
 from ..models.base import utcnow
 from . import audit
-from .errors import Forbidden, StaleVersion, TransitionNotAllowed, ValidationError
+from .errors import Forbidden, StaleVersion, TransitionNotAllowed, ValidationError, flush_or_conflict
 from flask_babel import lazy_gettext as _l
 
 STAGES = ("new", "intake", "records", "clinical_review", "financial_clearance", "scheduling",
@@ -107,7 +107,7 @@ def transition_inquiry(inquiry: Inquiry, to: str, *, actor: User | None, expecte
         inquiry.outcome, inquiry.closed_at = outcome, now
     else:
         inquiry.outcome, inquiry.closed_at = None, None
-    db.session.flush()
+    flush_or_conflict(db.session)
     audit.record("transition", actor=actor, inquiry=inquiry, origin=origin,
                  detail=f"from={change.from_stage} to={to}")
     return change

@@ -1,0 +1,83 @@
+"""Measure the foundation at 100,000 inquiries: `crm demo` time, then the median time and SQL
+query count of the board, the list (pages and filters) and the inquiry page.
+
+Usage: python benchmarks/pipeline.py [--inquiries N] [--database URL] [--repeat R]
+Prints a table; nothing is asserted (targets: demo < 60 s, pages < 100 ms median, query counts
+that do not grow with the data).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import event, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inquiries", type=int, default=100_000)
+    parser.add_argument("--database", help="an existing database to fill (default: a new SQLite file)")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    url = args.database or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+    env = {"CRM_DATABASE_URL": url, "PATH": str(ROOT / ".venv/bin") + ":/usr/bin:/bin"}
+    crm = str(ROOT / ".venv/bin/crm")
+    subprocess.run([crm, "db", "upgrade"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([crm, "demo", "--inquiries", str(args.inquiries), "--seed", "1"], env=env,
+                   check=True, capture_output=True)
+    demo_seconds = time.perf_counter() - started
+    print(f"crm demo --inquiries {args.inquiries}: {demo_seconds:.1f} s  ({url.split(':')[0]})")
+
+    from crm import create_app
+    from crm.extensions import db
+    from crm.models import Inquiry, User
+    app = create_app("development", DATABASE_URL=url, WTF_CSRF_ENABLED=False,
+                     RATELIMIT_ENABLED=False)
+    queries = {"n": 0}
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *a, **k: queries.__setitem__("n", queries["n"] + 1))
+        some_id = db.session.scalar(select(Inquiry.id).order_by(Inquiry.id.desc()).offset(500).limit(1))
+        logins = {role: db.session.scalar(select(User.email).where(User.role == role).limit(1))
+                  for role in ("manager", "coordinator")}
+    pages = [
+        ("board", "/inquiries/board"),
+        ("board, one center", "/inquiries/board?center=cardiology"),
+        ("list, page 1", "/inquiries/"),
+        ("list, page 1000", "/inquiries/?page=1000"),
+        ("list, last page", "/inquiries/?page=99999"),
+        ("list, stage + language", "/inquiries/?stage=records&language=ar"),
+        ("list, waiting longest", "/inquiries/?sort=waiting&page=50"),
+        ("list, search name", "/inquiries/?q=garc"),
+        ("list, search reference", f"/inquiries/?q=ITN-{some_id:06d}"),
+        ("inquiry page", f"/inquiries/{some_id}"),
+    ]
+    print(f"{'page':<28}{'role':<13}{'median ms':>10}{'p90 ms':>9}{'queries':>9}")
+    for role, email in logins.items():
+        client = app.test_client()
+        client.post("/login", data={"email": email, "password": "itinera-demo"})
+        for label, url_ in pages:
+            times, counts = [], []
+            for _ in range(args.repeat):
+                queries["n"] = 0
+                t0 = time.perf_counter()
+                response = client.get(url_)
+                times.append((time.perf_counter() - t0) * 1000)
+                counts.append(queries["n"])
+                assert response.status_code in (200, 404), (url_, response.status_code)
+            times.sort()
+            print(f"{label:<28}{role:<13}{statistics.median(times):>10.1f}"
+                  f"{times[int(len(times) * 0.9) - 1]:>9.1f}{max(counts):>9}")
+
+
+if __name__ == "__main__":
+    main()
