@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import csrf, db
 from ..models import Inquiry
@@ -136,7 +136,7 @@ def list_inquiries():
     stmt = worklist.filtered(g.api_user, filters)
     if args.get("cursor"):
         stmt = stmt.where(Inquiry.id < decode_cursor(args["cursor"]))
-    stmt = stmt.options(contains_eager(Inquiry.patient), joinedload(Inquiry.center),
+    stmt = stmt.options(joinedload(Inquiry.patient), joinedload(Inquiry.center),
                         joinedload(Inquiry.coordinator)).order_by(Inquiry.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(stmt).unique())
     more = len(rows) > limit

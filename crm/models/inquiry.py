@@ -13,6 +13,7 @@ SERVICES = ("second_opinion_in_person", "second_opinion_online", "treatment", "s
             "clinical_trial")
 SOURCES = ("email", "web_form", "referral", "phone", "api")
 REFERENCE_PREFIX = "ITN-"
+_LIST_COLUMNS = ("center_id", "coordinator_id", "stage", "patient_id")
 
 
 class Inquiry(db.Model):
@@ -53,10 +54,15 @@ class Inquiry(db.Model):
     #: checks it on every UPDATE, the services bump it with ``bump_version``.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
-        Index("ix_inquiries_stage_entered", "stage", "stage_entered_at"),
+        Index("ix_inquiries_stage_entered", "stage", "stage_entered_at", "id", "center_id",
+              "coordinator_id", "patient_id", "updated_at", "created_at"),
         Index("ix_inquiries_center_stage", "center_id", "stage", "stage_entered_at"),
         Index("ix_inquiries_coordinator_stage", "coordinator_id", "stage"),
-        Index("ix_inquiries_updated", "updated_at", "id"),
+        # Covering indexes, one per sort order: a page of the list, its count and the scope
+        # check are answered from the index without touching the table.
+        Index("ix_inquiries_updated", "updated_at", "id", *_LIST_COLUMNS),
+        Index("ix_inquiries_created", "created_at", "id", *_LIST_COLUMNS),
+        Index("ix_inquiries_waiting", "stage_entered_at", "id", *_LIST_COLUMNS),
     )
 
     @property

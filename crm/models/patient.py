@@ -35,8 +35,8 @@ class Patient(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(10))
-    country: Mapped[str | None] = mapped_column(String(2))
-    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en", index=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
     #: ``fold``-ed names, email, phone and MRN, for the search box.
     search_text: Mapped[str] = mapped_column(String(700), default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Inquiry
@@ -51,7 +51,7 @@ def csv_lines(user, filters: worklist.Filters, *, batch: int = 1000, everything:
     while True:
         stmt = (worklist.filtered(user, filters, everything=everything)
                 .where(Inquiry.id > last_id).order_by(Inquiry.id).limit(batch)
-                .options(contains_eager(Inquiry.patient), joinedload(Inquiry.center),
+                .options(joinedload(Inquiry.patient), joinedload(Inquiry.center),
                          joinedload(Inquiry.coordinator)))
         chunk = list(db.session.scalars(stmt).unique())
         for inquiry in chunk:

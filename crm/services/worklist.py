@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
@@ -68,12 +68,19 @@ def filters_from_args(args, user: User) -> Filters:
         sort=args.get("sort") if args.get("sort") in SORTS else "updated")
 
 
+def needs_patient_join(filters: Filters) -> bool:
+    return filters.sort == "name"
+
+
 def filtered(user: User | None, filters: Filters, *, everything: bool = False) -> Select:
-    """``select(Inquiry)`` joined to its patient, in the user's scope, with ``filters`` applied.
+    """``select(Inquiry)`` in the user's scope with ``filters`` applied; joined to the patient
+    only when a filter or the sort needs it, so that counts and pages stay on one table.
 
     :param everything: no user scope: only for the operator's command line.
     """
-    stmt = select(Inquiry).join(Inquiry.patient)
+    stmt = select(Inquiry)
+    if needs_patient_join(filters):
+        stmt = stmt.join(Inquiry.patient)
     if not everything:
         stmt = stmt.where(inquiry_scope(user))
     if filters.stage in STAGES:
@@ -83,10 +90,13 @@ def filtered(user: User | None, filters: Filters, *, everything: bool = False) -
             Center.key == filters.center).scalar_subquery())
     if filters.coordinator_id:
         stmt = stmt.where(Inquiry.coordinator_id == filters.coordinator_id)
+    patient_filters = []
     if filters.language:
-        stmt = stmt.where(Patient.preferred_language == filters.language)
+        patient_filters.append(Patient.preferred_language == filters.language)
     if filters.country:
-        stmt = stmt.where(Patient.country == filters.country.upper())
+        patient_filters.append(Patient.country == filters.country.upper())
+    if patient_filters:
+        stmt = stmt.where(Inquiry.patient_id.in_(select(Patient.id).where(*patient_filters)))
     if filters.updated_since:
         stmt = stmt.where(Inquiry.updated_at >= filters.updated_since)
     if filters.stalled_only:
@@ -98,21 +108,25 @@ def filtered(user: User | None, filters: Filters, *, everything: bool = False) -
 
 
 def search_clause(q: str):
-    """Name in any script, email, phone, reference or MRN."""
+    """Name in any script, email, phone, reference or MRN. A reference is looked up by id
+    alone; everything else is matched on the patients' table first."""
     q = q.strip()[:100]
-    clauses = [Patient.search_text.contains(fold(q), autoescape=True), Patient.mrn == q]
     ref = _REFERENCE.match(q)
-    if ref:
-        clauses.append(Inquiry.id == int(ref.group(1)))
+    if ref and q.upper().startswith(REFERENCE_PREFIX):
+        return Inquiry.id == int(ref.group(1))
+    patient_match = [Patient.search_text.contains(fold(q), autoescape=True), Patient.mrn == q]
     if _PHONE.match(q):
         digits = re.sub(r"\D", "", q)
         if len(digits) >= 6:
-            clauses.append(Patient.phone.contains(digits, autoescape=True))
+            patient_match.append(Patient.phone.contains(digits, autoescape=True))
+    clauses = [Inquiry.patient_id.in_(select(Patient.id).where(or_(*patient_match)))]
+    if ref:
+        clauses.append(Inquiry.id == int(ref.group(1)))
     return or_(*clauses)
 
 
 def _with_related(stmt: Select) -> Select:
-    return stmt.options(contains_eager(Inquiry.patient), joinedload(Inquiry.center),
+    return stmt.options(joinedload(Inquiry.patient), joinedload(Inquiry.center),
                         joinedload(Inquiry.coordinator))
 
 
@@ -137,30 +151,43 @@ class Page:
 
 
 def list_inquiries(user: User, filters: Filters, *, page: int = 1, per_page: int = 50) -> Page:
-    """One page of the filtered list, newest activity first unless sorted otherwise."""
+    """One page of the filtered list, newest activity first unless sorted otherwise. The page's
+    ids are found on the index alone; only those rows are then loaded with their patients."""
     base = filtered(user, filters)
-    total = db.session.scalar(select(func.count()).select_from(
-        base.with_only_columns(Inquiry.id).order_by(None).subquery()))
+    total = db.session.scalar(base.with_only_columns(func.count(Inquiry.id)).order_by(None))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    stmt = _with_related(base).order_by(*SORTS.get(filters.sort, SORTS["updated"]))
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    ids = list(db.session.scalars(base.with_only_columns(Inquiry.id)
+                                  .order_by(*SORTS.get(filters.sort, SORTS["updated"]))
+                                  .limit(per_page).offset((page - 1) * per_page)))
+    rows = {i.id: i for i in db.session.scalars(_with_related(select(Inquiry)
+                                                              .where(Inquiry.id.in_(ids)))).unique()}
+    return Page(items=[rows[i] for i in ids if i in rows], page=page, per_page=per_page, total=total)
 
 
 def board(user: User, filters: Filters, *, per_stage: int = 12) -> list[dict]:
     """A column per stage: its count and the cases waiting longest (closed: the latest)."""
     base = filtered(user, Filters(**{**filters.__dict__, "stage": None}))
     counts = dict(db.session.execute(
-        base.with_only_columns(Inquiry.stage, func.count()).group_by(Inquiry.stage).order_by(None)).all())
-    columns = []
+        base.with_only_columns(Inquiry.stage, func.count(Inquiry.id)).group_by(Inquiry.stage)
+        .order_by(None)).all())
+    # The cards of every column: one UNION ALL of per-stage index scans, then one load.
+    parts = []
     for stage in STAGES:
-        order = (Inquiry.stage_entered_at.desc(),) if stage == CLOSED else SORTS["waiting"]
-        cards = []
         if counts.get(stage):
-            cards = list(db.session.scalars(_with_related(base.where(Inquiry.stage == stage))
-                                            .order_by(*order).limit(per_stage)).unique())
-        columns.append({"stage": stage, "count": counts.get(stage, 0), "cards": cards})
+            order = (Inquiry.stage_entered_at.desc(),) if stage == CLOSED else SORTS["waiting"]
+            part = base.where(Inquiry.stage == stage).with_only_columns(Inquiry.id).order_by(*order)
+            parts.append(select(part.limit(per_stage).subquery().c.id))
+    ids = list(db.session.scalars(union_all(*parts))) if parts else []
+    cards: dict[str, list] = {stage: [] for stage in STAGES}
+    if ids:
+        rows = {i.id: i for i in db.session.scalars(
+            _with_related(select(Inquiry).where(Inquiry.id.in_(ids)))).unique()}
+        for inquiry_id in ids:
+            if inquiry_id in rows:
+                cards[rows[inquiry_id].stage].append(rows[inquiry_id])
+    columns = [{"stage": stage, "count": counts.get(stage, 0), "cards": cards[stage]}
+               for stage in STAGES]
     return columns
 
 

@@ -48,6 +48,8 @@ def upgrade():
     )
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_patients_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patients_preferred_language'), ['preferred_language'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patients_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_phone'), ['phone'], unique=False)
 
     op.create_table('users',
@@ -109,8 +111,10 @@ def upgrade():
         batch_op.create_index('ix_inquiries_center_stage', ['center_id', 'stage', 'stage_entered_at'], unique=False)
         batch_op.create_index('ix_inquiries_coordinator_stage', ['coordinator_id', 'stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiries_patient_id'), ['patient_id'], unique=False)
-        batch_op.create_index('ix_inquiries_stage_entered', ['stage', 'stage_entered_at'], unique=False)
-        batch_op.create_index('ix_inquiries_updated', ['updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_inquiries_stage_entered', ['stage', 'stage_entered_at', 'id', 'center_id', 'coordinator_id', 'patient_id', 'updated_at', 'created_at'], unique=False)
+        batch_op.create_index('ix_inquiries_updated', ['updated_at', 'id', 'center_id', 'coordinator_id', 'stage', 'patient_id'], unique=False)
+        batch_op.create_index('ix_inquiries_created', ['created_at', 'id', 'center_id', 'coordinator_id', 'stage', 'patient_id'], unique=False)
+        batch_op.create_index('ix_inquiries_waiting', ['stage_entered_at', 'id', 'center_id', 'coordinator_id', 'stage', 'patient_id'], unique=False)
 
     op.create_table('user_centers',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -206,6 +210,8 @@ def downgrade():
     op.drop_table('user_centers')
     with op.batch_alter_table('inquiries', schema=None) as batch_op:
         batch_op.drop_index('ix_inquiries_updated')
+        batch_op.drop_index('ix_inquiries_created')
+        batch_op.drop_index('ix_inquiries_waiting')
         batch_op.drop_index('ix_inquiries_stage_entered')
         batch_op.drop_index(batch_op.f('ix_inquiries_patient_id'))
         batch_op.drop_index('ix_inquiries_coordinator_stage')
@@ -220,6 +226,8 @@ def downgrade():
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_patients_phone'))
         batch_op.drop_index(batch_op.f('ix_patients_email'))
+        batch_op.drop_index(batch_op.f('ix_patients_preferred_language'))
+        batch_op.drop_index(batch_op.f('ix_patients_country'))
 
     op.drop_table('patients')
     op.drop_table('centers')
