@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask, g
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from .extensions import db
 from .i18n import LANGUAGE_LOCALES
@@ -34,10 +34,10 @@ def fail(error) -> None:
     sys.exit(1)
 
 
-users_cli = click.Group("users", help="Staff accounts.")
-tokens_cli = click.Group("tokens", help="API tokens.")
-export_cli = click.Group("export", help="Export the pipeline.")
-centers_cli = click.Group("centers", help="Centers of excellence.")
+users_cli = AppGroup("users", help="Staff accounts.")
+tokens_cli = AppGroup("tokens", help="API tokens.")
+export_cli = AppGroup("export", help="Export the pipeline.")
+centers_cli = AppGroup("centers", help="Centers of excellence.")
 
 
 @users_cli.command("create")
@@ -92,6 +92,7 @@ def seed_centers_command():
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--inquiries", "count", default=400, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has inquiries.")
@@ -101,16 +102,21 @@ def demo_command(count, seed, if_empty):
 
     from .models import Inquiry
     from .services.demo import DEMO_LOGINS, load_demo
+    from .models import User
     if if_empty and db.session.scalar(select(Inquiry.id).limit(1)) is not None:
         click.echo("The database already has inquiries: no demo data loaded.")
-        return
-    with click.progressbar(length=count, label="Creating demo inquiries", file=sys.stderr) as bar:
-        summary = load_demo(count, seed=seed, progress=bar.update)
-    click.echo(f"{summary['inquiries']} inquiries, {summary['patients']} patients, "
-               f"{summary['users']} staff accounts.")
-    click.echo("Demo sign-ins (password for all: %s):" % DEMO_LOGINS["password"])
-    for email, role in DEMO_LOGINS["accounts"]:
-        click.echo(f"  {role:<12} {email}")
+    else:
+        with click.progressbar(length=count, label="Creating demo inquiries", file=sys.stderr,
+                               show_eta=True, show_percent=True) as bar:
+            summary = load_demo(count, seed=seed, progress=bar.update)
+        click.echo(f"{summary['inquiries']} inquiries, {summary['patients']} patients, "
+                   f"{summary['users']} staff accounts.")
+    existing = set(db.session.scalars(select(User.email)))
+    accounts = [(email, role) for email, role in DEMO_LOGINS["accounts"] if email in existing]
+    if accounts:
+        click.echo(f"Demo sign-ins at http://127.0.0.1:5000 (password for all: {DEMO_LOGINS['password']}):")
+        for email, role in accounts:
+            click.echo(f"  {role:<12} {email}")
 
 
 @export_cli.command("csv")
