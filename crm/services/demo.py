@@ -121,13 +121,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
         service = _pick(rng, SERVICE_WEIGHTS)
         center_key = _pick(rng, CENTER_WEIGHTS)
         stage = _pick(rng, STAGE_WEIGHTS)
-        created = now - timedelta(days=rng.randrange(0, 365), minutes=rng.randrange(0, 1440))
-        if stage == "new":
-            created = now - timedelta(hours=rng.randrange(1, 96))
-        if created < patient["created_at"]:
-            patient["created_at"] = patient["updated_at"] = created
         path = list(path_for(service))
-        closed_from = None
         if stage == CLOSED:
             closed_from = rng.choice(path[:-1] if rng.random() < 0.5 else path)
             steps = path[:path.index(closed_from) + 1] + [CLOSED]
@@ -135,13 +129,24 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
             if stage not in path:
                 stage = "in_care"
             steps = path[:path.index(stage) + 1]
+        # Days spent in each stage before the current one; open cases are recent and most
+        # move within days, a few have stalled; closed ones are spread over the past year.
+        durations = [timedelta(days=rng.uniform(0.2, 9)) for _ in steps[1:]]
+        if stage == CLOSED:
+            waiting = timedelta(days=rng.uniform(0, 330))
+        elif rng.random() < 0.12:
+            waiting = timedelta(days=rng.uniform(7.5, 40))
+        else:
+            waiting = timedelta(hours=rng.uniform(1, 24 * 6.5))
+        created = now - waiting - sum(durations, timedelta())
+        if created < patient["created_at"]:
+            patient["created_at"] = patient["updated_at"] = created
         routed = stage not in ("new",) or rng.random() < 0.3
         language = patient["preferred_language"]
         team = by_center.get(center_key, [])
         speakers = [u for u in team if language in u.languages]
         coordinator = (rng.choice(speakers or team).id if team and routed and stage != "new" else None)
         when = created
-        span = max(timedelta(hours=2), (now - created) / (len(steps) + 1))
         inquiry = {"id": inquiry_id, "patient_id": patient["id"], "service": service, "stage": stage,
                    "outcome": _pick(rng, OUTCOME_WEIGHTS) if stage == CLOSED else None,
                    "center_id": centers.get(center_key) if routed else None,
@@ -156,10 +161,9 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
                            referring_institution=rng.choice(data.INSTITUTIONS[patient["country"]]),
                            referring_country=patient["country"])
         previous = None
-        for step in steps:
+        for index, step in enumerate(steps):
             if previous is not None:
-                when = when + span * rng.uniform(0.4, 1.2)
-                when = min(when, now - timedelta(minutes=rng.randrange(5, 600)))
+                when = when + durations[index - 1]
             actor = None if previous is None else (coordinator or (rng.choice(managers) if managers else None))
             note = ""
             if previous is not None and step in data.STAGE_NOTES and rng.random() < 0.6:
