@@ -1,7 +1,7 @@
 """Per-request security: where a request comes from, idle sign-out, security headers."""
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, abort, g, request, session
 from flask_login import current_user
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -10,6 +10,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes():
+        """No database stores a NUL character in text: refuse it up front with a 400."""
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values) or (
+                request.is_json and b"\\u0000" in request.get_data(cache=True)):
+            abort(400)
+
     @app.before_request
     def remember_origin():
         g.origin = (request.remote_addr or "")[:64]

@@ -72,7 +72,7 @@ def clean_country(value, field, errors, *, required=False):
 def clean_language(value, field, errors, *, default="en"):
     if value in (None, ""):
         return default
-    if value not in LANGUAGE_LOCALES:
+    if not isinstance(value, str) or value not in LANGUAGE_LOCALES:
         errors[field] = _l("Choose one of the languages we offer.")
         return None
     return value
@@ -83,7 +83,7 @@ def clean_choice(value, field, errors, choices, *, required=False):
         if required:
             errors[field] = _l("This field is required.")
         return None
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         errors[field] = _l("Choose one of the options offered.")
         return None
     return value
