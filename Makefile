@@ -23,7 +23,7 @@ translations: $(STAMP)
 catalogs: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project=Itinera --copyright-holder="Itinera contributors" -o translations/messages.pot .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header --no-wrap
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap
 
 run: $(STAMP) translations
 	$(BIN)/crm db upgrade

@@ -1,6 +1,8 @@
 """Itinera: the application factory."""
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -18,6 +20,7 @@ def create_app(config: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder=cls.TEMPLATE_FOLDER, instance_path=str(INSTANCE_DIR),
                 instance_relative_config=True)
     register_config(app, cls, overrides)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -42,6 +45,25 @@ def register_config(app: Flask, cls, overrides: dict) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["TRANSLATIONS_DIR"]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+class _HideQueryStrings(logging.Filter):
+    """The development server logs request lines: keep query strings (search text, filters)
+    out of the log, since they may hold patient data."""
+
+    _query = re.compile(r"\?[^ \"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self._query.sub("?…", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def register_logging(app: Flask) -> None:
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _HideQueryStrings) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_HideQueryStrings())
 
 
 def register_extensions(app: Flask) -> None:

@@ -36,3 +36,12 @@ def test_sqlite_runs_wal_with_foreign_keys_and_immediate_transactions(tmp_path):
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
         assert "BEGIN IMMEDIATE" in statements
         db.engine.dispose()
+
+
+def test_request_logs_carry_no_query_strings(caplog):
+    import logging
+    create_app("testing")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('%s - - [%s] %s', "127.0.0.1", "now",
+                                           '"GET /inquiries/?country=SA&page=2 HTTP/1.1" 200 -')
+    assert "country=SA" not in caplog.text and "/inquiries/?…" in caplog.text

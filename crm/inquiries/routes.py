@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, stream_with_context, url_for)
+                   request, session, stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,8 +25,28 @@ def require_case_access():
         abort(403)
 
 
+SEARCH_KEY = "inquiry_search"
+
+
 def parse_filters(args) -> worklist.Filters:
+    """The filters of the query string; the search text never travels in a URL (it would be
+    patient data in logs and history): it comes from the session, set by ``search``."""
+    args = args.copy()
+    args.pop("q", None)
+    if args.get("search") == "1" and session.get(SEARCH_KEY):
+        args["q"] = session[SEARCH_KEY]
     return worklist.filters_from_args(args, current_user)
+
+
+@bp.route("/search", methods=["POST"])
+def search():
+    """Remember the search text in the session and show the list filtered by it."""
+    text = (request.form.get("q") or "").strip()[:100]
+    if not text:
+        session.pop(SEARCH_KEY, None)
+        return redirect(url_for(".index")), 303
+    session[SEARCH_KEY] = text
+    return redirect(url_for(".index", search="1")), 303
 
 
 def filter_context():
