@@ -38,6 +38,9 @@ if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; then
   run_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/log" -w -s -o \
     "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start
   export CRM_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"
+  # lets a test restart the server under a running app (connections are pre-pinged)
+  runner=""; [ "$(id -u)" = 0 ] && runner="runuser -u postgres --"
+  export CRM_TEST_POSTGRES_RESTART="$runner $PGBIN/pg_ctl -D $PGTMP/data -l $PGTMP/log -m fast -w -s restart"
   echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT"
 fi
 
