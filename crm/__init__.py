@@ -94,12 +94,14 @@ def register_blueprints(app: Flask) -> None:
     from .main.routes import bp as main_bp
     from .patients.routes import bp as patients_bp
     from .public.routes import bp as public_bp
+    from .tasks.routes import bp as tasks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(inquiries_bp, url_prefix="/inquiries")
     app.register_blueprint(patients_bp, url_prefix="/patients")
     app.register_blueprint(public_bp)
+    app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

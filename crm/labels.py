@@ -38,3 +38,8 @@ STAGE_PATIENT_TEXT = {
     "follow_up": _l("We are following up after your care."),
     "closed": _l("Your request is closed."),
 }
+TASK_LABELS = {
+    "first_response": _l("Answer the patient for the first time"),
+    "records_chase": _l("Chase the missing records"),
+    "post_visit_checkin": _l("Check in with the patient after care"),
+}

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import csrf, db
-from ..models import Inquiry
+from ..models import Inquiry, Task
 from ..models.inquiry import SOURCES
-from ..services import audit, intake, pipeline, worklist
+from ..services import audit, followups, intake, pipeline, worklist
 from ..services.errors import ValidationError
 from ..services.users import user_for_token
 from ..services.visibility import get_inquiry
 from ..main.errors import json_error
-from .schemas import inquiry_json, timeline_json
+from .schemas import inquiry_json, task_json, timeline_json
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -152,7 +152,7 @@ def get_inquiry_detail(inquiry_id: int):
     db.session.commit()
     body = inquiry_json(inquiry)
     body["allowed_moves"] = pipeline.allowed_moves(inquiry, g.api_user)
-    body["open_tasks"] = []
+    body["open_tasks"] = [task_json(t) for t in followups.open_tasks_of(inquiry)]
     body["timeline"] = timeline_json(worklist.timeline(inquiry))
     return jsonify(body)
 
@@ -174,3 +174,43 @@ def transition(inquiry_id: int):
                                 outcome=body.get("outcome") or None, note=body.get("note"))
     db.session.commit()
     return jsonify(inquiry_json(inquiry))
+
+
+@bp.route("/tasks", methods=["GET"])
+def list_tasks():
+    """Tasks of the cases the token's owner may see: ``assignee=me``, ``status``, ``due_before``."""
+    args, errors = request.args, {}
+    stmt = followups.visible_tasks(g.api_user)
+    if args.get("assignee"):
+        if args["assignee"] == "me":
+            stmt = stmt.where(Task.assignee_id == g.api_user.id)
+        elif args["assignee"].isdigit() and len(args["assignee"]) < 10:
+            stmt = stmt.where(Task.assignee_id == int(args["assignee"]))
+        else:
+            errors["assignee"] = _("Use a user id or \"me\".")
+    status = args.get("status", "open")
+    if status not in ("open", "done", "cancelled", "all"):
+        errors["status"] = _("Choose one of: %(choices)s.", choices="open, done, cancelled, all")
+    elif status != "all":
+        stmt = stmt.where(Task.state == status)
+    if args.get("due_before"):
+        try:
+            before = datetime.fromisoformat(args["due_before"])
+            if before.tzinfo is None:
+                raise ValueError
+            stmt = stmt.where(Task.due_at < before)
+        except ValueError:
+            errors["due_before"] = _("Use an ISO 8601 time, like 2026-01-31T09:00:00+00:00.")
+    if errors:
+        raise ValidationError(fields=errors)
+    tasks = db.session.scalars(stmt.options(joinedload(Task.assignee)).order_by(Task.due_at, Task.id)
+                               .limit(PAGE_MAX)).all()
+    return jsonify(items=[task_json(t) for t in tasks])
+
+
+@bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+def complete_task(task_id: int):
+    task = followups.get_task(g.api_user, task_id)
+    followups.complete_task(task, actor=g.api_user)
+    db.session.commit()
+    return jsonify(task_json(task))

@@ -40,10 +40,19 @@ def timeline_json(entries: list[dict]) -> list[dict]:
     for entry in entries:
         item = {"kind": entry["kind"], "at": iso(entry["at"]),
                 "actor": entry["actor"].name if entry["actor"] else None}
-        if entry["kind"] == "stage":
+        if entry["kind"] in ("task", "task_closed"):
+            item.update({"task": entry["task"].kind, "state": entry["task"].state})
+        elif entry["kind"] == "stage":
             item.update({"from": entry["from"], "to": entry["to"], "outcome": entry["outcome"],
                          "note": entry["text"]})
         else:
             item["text"] = entry["text"]
         out.append(item)
     return out
+
+
+def task_json(task) -> dict:
+    return {"id": task.id, "inquiry_id": task.inquiry_id, "kind": task.kind, "state": task.state,
+            "due_at": iso(task.due_at), "assignee": {"id": task.assignee.id, "name": task.assignee.name}
+            if task.assignee else None, "created_at": iso(task.created_at),
+            "completed_at": iso(task.completed_at)}

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import labels
 from ..extensions import db
-from ..services import audit, export, intake, pipeline, worklist
+from ..services import audit, export, followups, intake, pipeline, worklist
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.visibility import get_inquiry
@@ -110,7 +110,8 @@ def detail_context(inquiry, **forms):
     return {"inquiry": inquiry, "patient": inquiry.patient, "moves": moves,
             "timeline": worklist.timeline(inquiry), "transition_form": transition_form,
             "note_form": forms.get("note_form") or NoteForm(), "stalled": worklist.is_stalled(inquiry),
-            "path": pipeline.path_for(inquiry.service)}
+            "path": pipeline.path_for(inquiry.service),
+            "open_tasks": followups.open_tasks_of(inquiry)}
 
 
 @bp.route("/<int:inquiry_id>")

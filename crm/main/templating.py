@@ -50,6 +50,14 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, days_since=days_since, utcnow=utcnow)
 
     @app.context_processor
+    def task_counts():
+        """Overdue and today's tasks of the signed-in coordinator, for the navigation."""
+        if current_user.is_authenticated and current_user.sees_cases:
+            from ..services.followups import due_counts
+            return {"task_counts": due_counts(current_user)}
+        return {"task_counts": None}
+
+    @app.context_processor
     def inject():
         locale = str(get_locale() or "en")
         return {

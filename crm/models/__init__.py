@@ -3,7 +3,8 @@ from .audit import AuditEvent
 from .center import Center
 from .inquiry import Inquiry, Note, StageChange
 from .patient import Patient
+from .task import Task
 from .user import ApiToken, User, UserLanguage
 
-__all__ = ["ApiToken", "AuditEvent", "Center", "Inquiry", "Note", "Patient", "StageChange", "User",
+__all__ = ["ApiToken", "AuditEvent", "Center", "Inquiry", "Note", "Patient", "StageChange", "Task", "User",
            "UserLanguage"]

@@ -8,9 +8,10 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Center, Inquiry, Note, Patient, StageChange, User
+from ..models import Center, Inquiry, Note, Patient, StageChange, Task, User
 from ..models.patient import fold
 from . import demo_data as data
+from . import followups
 from .centers import ensure_default_centers
 from .pipeline import CLOSED, path_for
 from .users import hash_password
@@ -77,14 +78,15 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
     countries = [c for c in data.COUNTRIES]
     country_weights = [c[3] for c in countries]
     patient_id, inquiry_id = _next_id(Patient), _next_id(Inquiry)
-    change_id, note_id = _next_id(StageChange), _next_id(Note)
+    change_id, note_id, task_id = _next_id(StageChange), _next_id(Note), _next_id(Task)
+    calendar = followups.calendar()
     made = {"inquiries": 0, "patients": 0, "users": len(staff)}
-    patients, inquiries, changes, notes = [], [], [], []
+    patients, inquiries, changes, notes, tasks = [], [], [], [], []
     recent: list[dict] = []  # patients who may come back with a second inquiry
 
     def flush():
         for model, rows in ((Patient, patients), (Inquiry, inquiries), (StageChange, changes),
-                            (Note, notes)):
+                            (Note, notes), (Task, tasks)):
             if rows:
                 db.session.execute(model.__table__.insert(), rows)
                 rows.clear()
@@ -136,6 +138,8 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
             waiting = timedelta(days=rng.uniform(0, 330))
         elif rng.random() < 0.12:
             waiting = timedelta(days=rng.uniform(7.5, 40))
+        elif stage == "new":
+            waiting = timedelta(hours=rng.uniform(0.5, 30))
         else:
             waiting = timedelta(hours=rng.uniform(1, 24 * 6.5))
         created = now - waiting - sum(durations, timedelta())
@@ -183,6 +187,12 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
                 notes.append({"id": note_id, "inquiry_id": inquiry_id, "author_id": coordinator,
                               "body": rng.choice(data.NOTES), "created_at": noted})
                 note_id += 1
+        rule = followups.RULES_BY_STAGE.get(stage)
+        if rule is not None:
+            tasks.append({"id": task_id, "inquiry_id": inquiry_id, "kind": rule.kind, "state": "open",
+                          "assignee_id": coordinator, "due_at": rule.due(calendar, when), "note": "",
+                          "created_at": when, "completed_at": None, "completed_by_id": None})
+            task_id += 1
         inquiries.append(inquiry)
         inquiry_id += 1
         made["inquiries"] += 1
@@ -202,7 +212,7 @@ def _sync_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind: move them past the rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    for table in ("patients", "inquiries", "stage_changes", "notes", "users", "centers"):
+    for table in ("patients", "inquiries", "stage_changes", "notes", "tasks", "users", "centers"):
         db.session.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))

@@ -11,7 +11,7 @@ from ..models import Center, Inquiry, Note, Patient, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
-from . import audit
+from . import audit, followups
 from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
@@ -158,6 +158,7 @@ def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
     db.session.add(StageChange(inquiry=inquiry, actor=actor, from_stage=None, to_stage="new",
                                created_at=now))
     db.session.flush()
+    followups.on_stage_change(inquiry, None, "new", actor=actor, at=now)
     audit.record("create", actor=actor, inquiry=inquiry, origin=origin, detail=f"source={source}")
     return inquiry
 
@@ -196,8 +197,15 @@ def update_inquiry(inquiry: Inquiry, data: Mapping, *, actor: User, expected_ver
     if errors:
         raise ValidationError(fields=errors)
     changed = [f for f, v in cleaned.items() if getattr(inquiry, f) != v]
+    previous_coordinator = inquiry.coordinator_id
     for field in changed:
         setattr(inquiry, field, cleaned[field])
+    if "coordinator" in changed:
+        # open follow-ups move with the case to its new coordinator
+        new_id = inquiry.coordinator.id if inquiry.coordinator else None
+        for task in followups.open_tasks_of(inquiry):
+            if task.assignee_id in (None, previous_coordinator):
+                task.assignee_id = new_id
     if changed:
         inquiry.updated_at = utcnow()
         inquiry.bump_version()

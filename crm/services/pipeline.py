@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import Inquiry, StageChange, User
 from ..models.base import utcnow
-from . import audit
+from . import audit, followups
 from .errors import Forbidden, StaleVersion, TransitionNotAllowed, ValidationError, flush_or_conflict
 from flask_babel import lazy_gettext as _l
 
@@ -108,6 +108,7 @@ def transition_inquiry(inquiry: Inquiry, to: str, *, actor: User | None, expecte
     else:
         inquiry.outcome, inquiry.closed_at = None, None
     flush_or_conflict(db.session)
+    followups.on_stage_change(inquiry, change.from_stage, to, actor=actor, at=now)
     audit.record("transition", actor=actor, inquiry=inquiry, origin=origin,
                  detail=f"from={change.from_stage} to={to}")
     return change

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
-from ..models import Center, Inquiry, Note, Patient, StageChange, User
+from ..models import Center, Inquiry, Note, Patient, StageChange, Task, User
 from ..models.base import utcnow
 from ..models.inquiry import REFERENCE_PREFIX
 from ..models.patient import fold
@@ -207,6 +207,14 @@ def timeline(inquiry: Inquiry) -> list[dict]:
                                    .options(joinedload(Note.author))):
         entries.append({"kind": "note", "at": note.created_at, "actor": note.author,
                         "text": note.body, "id": f"n{note.id}"})
+    for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id)
+                                   .options(joinedload(Task.assignee), joinedload(Task.completed_by))):
+        entries.append({"kind": "task", "at": task.created_at, "actor": None, "task": task,
+                        "text": "", "id": f"t{task.id}"})
+        if task.completed_at:
+            entries.append({"kind": "task_closed", "at": task.completed_at,
+                            "actor": task.completed_by, "task": task, "text": "",
+                            "id": f"u{task.id}"})
     entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
     return entries
 

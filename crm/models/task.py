@@ -1,0 +1,44 @@
+"""Follow-up tasks: what a coordinator must do for an inquiry, and by when."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+TASK_STATES = (OPEN, DONE, CANCELLED)
+
+
+class Task(db.Model):
+    """One follow-up: a kind (see ``services.followups.RULES``), a due time, an assignee."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(12), default=OPEN)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
+    completed_by: Mapped["User | None"] = relationship(foreign_keys=[completed_by_id])  # noqa: F821
+
+    __table_args__ = (
+        Index("ix_tasks_state_due", "state", "due_at"),
+        Index("ix_tasks_assignee_state_due", "assignee_id", "state", "due_at"),
+        Index("ix_tasks_inquiry_state", "inquiry_id", "state"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN

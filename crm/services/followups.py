@@ -1,0 +1,155 @@
+"""Follow-up tasks: the rules that create them, and completing them."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Inquiry, Task, User
+from ..models.base import utcnow
+from ..models.task import CANCELLED, DONE, OPEN
+from . import audit
+from .business_hours import BusinessCalendar
+from .errors import NotFound
+from .visibility import as_id, inquiry_scope
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A task of ``kind`` is opened when a case enters ``stage``, due at ``due(calendar, at)``,
+    and is done by itself when the case leaves that stage (cancelled when it is closed)."""
+
+    kind: str
+    stage: str
+    due: Callable[[BusinessCalendar, datetime], datetime]
+
+
+#: The rules, in one readable table.
+RULES = (
+    # The patient hears from a person within one business day of writing to us.
+    Rule("first_response", "new", lambda cal, at: cal.add_business_days(at, 1)),
+    # Missing records are chased every three business days.
+    Rule("records_chase", "records", lambda cal, at: cal.add_business_days(at, 3)),
+    # Two weeks after care, a check-in with the patient.
+    Rule("post_visit_checkin", "follow_up", lambda cal, at: at + timedelta(days=14)),
+)
+RULES_BY_STAGE = {rule.stage: rule for rule in RULES}
+RULES_BY_KIND = {rule.kind: rule for rule in RULES}
+
+
+def calendar() -> BusinessCalendar:
+    """The center's business calendar, from the app's configuration."""
+    return BusinessCalendar.from_config(current_app.config)
+
+
+def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
+                    actor: User | None, at: datetime) -> list[Task]:
+    """Close the tasks tied to the stage left and open those of the stage entered. Flushes."""
+    if from_stage in RULES_BY_STAGE:
+        kind = RULES_BY_STAGE[from_stage].kind
+        for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
+                                                          Task.kind == kind, Task.state == OPEN)):
+            task.state = CANCELLED if to_stage == "closed" else DONE
+            task.completed_at, task.completed_by_id = at, actor.id if actor else None
+    created = []
+    rule = RULES_BY_STAGE.get(to_stage)
+    if rule is not None:
+        task = Task(inquiry_id=inquiry.id, kind=rule.kind, state=OPEN, created_at=at,
+                    due_at=rule.due(calendar(), at), assignee_id=inquiry.coordinator_id)
+        db.session.add(task)
+        created.append(task)
+    db.session.flush()
+    return created
+
+
+def task_label(task: Task) -> str:
+    from ..labels import TASK_LABELS
+    return str(TASK_LABELS.get(task.kind, task.kind))
+
+
+def visible_tasks(user: User):
+    """``select(Task)`` of the inquiries ``user`` may see."""
+    return select(Task).join(Task.inquiry).where(inquiry_scope(user))
+
+
+def get_task(user: User, task_id) -> Task:
+    task = db.session.scalars(visible_tasks(user).where(Task.id == as_id(task_id))).first()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+def complete_task(task: Task, *, actor: User) -> bool:
+    """Mark the task done; completing a task that is no longer open changes nothing. Flushes."""
+    if task.state != OPEN:
+        return False
+    task.state, task.completed_at, task.completed_by_id = DONE, utcnow(), actor.id
+    db.session.flush()
+    audit.record("change", actor=actor, inquiry=task.inquiry, detail=f"task={task.kind} done")
+    return True
+
+
+def open_tasks_of(inquiry: Inquiry) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id, Task.state == OPEN)
+                                   .options(joinedload(Task.assignee)).order_by(Task.due_at)))
+
+
+def end_of_local_day(now: datetime) -> datetime:
+    """Midnight at the end of ``now``'s day in the center's time zone."""
+    zone = calendar().zone
+    local = now.astimezone(zone)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), zone)
+
+
+def my_tasks(user: User, *, now: datetime | None = None, limit: int = 200) -> dict[str, list[Task]]:
+    """The user's open tasks: overdue, due today (center's day), upcoming."""
+    now = now or utcnow()
+    tonight = end_of_local_day(now)
+    tasks = db.session.scalars(
+        visible_tasks(user).where(Task.assignee_id == user.id, Task.state == OPEN)
+        .options(joinedload(Task.inquiry).joinedload(Inquiry.patient))
+        .order_by(Task.due_at).limit(limit)).all()
+    buckets: dict[str, list[Task]] = {"overdue": [], "today": [], "upcoming": []}
+    for task in tasks:
+        key = "overdue" if task.due_at < now else "today" if task.due_at < tonight else "upcoming"
+        buckets[key].append(task)
+    return buckets
+
+
+def due_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
+    """How many of the user's open tasks are overdue and due today (for the navigation)."""
+    now = now or utcnow()
+    tonight = end_of_local_day(now)
+    overdue, today = db.session.execute(
+        select(func.count(case((Task.due_at < now, 1))),
+               func.count(case(((Task.due_at >= now) & (Task.due_at < tonight), 1))))
+        .where(Task.assignee_id == user.id, Task.state == OPEN)).one()
+    return {"overdue": overdue, "today": today}
+
+
+def workload(user: User, *, now: datetime | None = None) -> list[dict]:
+    """Open and overdue tasks per coordinator, for managers."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Task.assignee_id, func.count(Task.id), func.count(case((Task.due_at < now, 1))))
+        .join(Task.inquiry).where(Task.state == OPEN, inquiry_scope(user))
+        .group_by(Task.assignee_id)).all()
+    people = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_([r[0] for r in rows if r[0] is not None])))}
+    out = [{"user": people.get(assignee), "open": total, "overdue": late}
+           for assignee, total, late in rows]
+    out.sort(key=lambda r: (-r["overdue"], -r["open"]))
+    return out
+
+
+def overdue_tasks(user: User, *, now: datetime | None = None, limit: int = 100) -> list[Task]:
+    """The oldest overdue tasks of every coordinator the user may see (managers)."""
+    return list(db.session.scalars(
+        visible_tasks(user).where(Task.state == OPEN, Task.due_at < (now or utcnow()))
+        .options(joinedload(Task.inquiry).joinedload(Inquiry.patient), joinedload(Task.assignee))
+        .order_by(Task.due_at).limit(limit)))
