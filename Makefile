@@ -28,7 +28,9 @@ catalogs: $(STAMP)
 run: $(STAMP) translations
 	$(BIN)/crm db upgrade
 	$(BIN)/crm demo --if-empty
-	$(BIN)/crm run --host $(HOST) --port $(PORT)
+	@echo "Starting the scheduler and the web server (Ctrl-C stops both)"
+	@$(BIN)/crm scheduler & sched=$$!; trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/crm run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) translations
 	bash tests/run.sh

@@ -137,7 +137,33 @@ def export_csv_command(out):
             stream.close()
 
 
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job that is due now, once, and exit.")
+@with_appcontext
+def scheduler_command(once):
+    """Run the scheduler in the foreground (one per deployment: a second one waits)."""
+    import logging
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from .jobs.scheduler import run_all_once, run_forever
+    app = current_app._get_current_object()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if once:
+        results = run_all_once(app)
+        for name, result in results.items():
+            click.echo(f"{name}: {'failed' if result is None else result}")
+        sys.exit(1 if any(r is None for r in results.values()) else 0)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(app, stop)
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, tokens_cli, export_cli, centers_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(scheduler_command)

@@ -42,4 +42,5 @@ TASK_LABELS = {
     "first_response": _l("Answer the patient for the first time"),
     "records_chase": _l("Chase the missing records"),
     "post_visit_checkin": _l("Check in with the patient after care"),
+    "stalled_case": _l("Case without activity for seven days: move it on"),
 }

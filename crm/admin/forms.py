@@ -1,7 +1,8 @@
 """Forms for managing staff accounts and centers."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.fields import EmailField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -24,6 +25,7 @@ class UserForm(FlaskForm):
     ui_locale = SelectField(_l("Language of the screens"), validate_choice=False)
     password = PasswordField(_l("Password"), render_kw={"autocomplete": "new-password"})
     is_active = BooleanField(_l("Account active"), default=True)
+    is_away = BooleanField(_l("Away: receives no new cases"))
     submit = SubmitField(_l("Save"))
 
     def set_choices(self, centers, locale):
@@ -43,6 +45,16 @@ class CenterForm(FlaskForm):
 for _code in UI_LOCALES:
     setattr(CenterForm, f"name_{_code}",
             StringField(NATIVE_NAMES[language_for_locale(_code)], render_kw={"maxlength": 120}))
+
+
+for _code in LANGUAGE_LABELS:
+    setattr(CenterForm, "kw_" + _code.replace("-", "_"),
+            TextAreaField(NATIVE_NAMES[_code], render_kw={"rows": 2, "maxlength": 4000}))
+
+
+def keyword_fields(form: CenterForm) -> list:
+    """The keyword fields, one per patient language (comma-separated words)."""
+    return [(code, getattr(form, "kw_" + code.replace("-", "_"))) for code in LANGUAGE_LABELS]
 
 
 def name_fields(form: CenterForm) -> list:

@@ -12,7 +12,7 @@ from ..inquiries.forms import apply_errors, current_locale
 from ..models import Center, User
 from ..services import staff, users
 from ..services.errors import ValidationError
-from .forms import CenterForm, UserForm, name_fields
+from .forms import CenterForm, UserForm, keyword_fields, name_fields
 
 bp = Blueprint("admin", __name__)
 
@@ -65,7 +65,8 @@ def edit_user(user_id: int):
             staff.update_user(user, name=form.name.data, email=form.email.data, role=form.role.data,
                               center_keys=form.centers.data, languages=form.languages.data,
                               ui_locale=form.ui_locale.data, is_active=form.is_active.data,
-                              password=form.password.data or None, actor=current_user)
+                              password=form.password.data or None, actor=current_user,
+                              is_away=form.is_away.data)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -85,10 +86,14 @@ def edit_center(center_id):
     if request.method == "GET" and center:
         for code in UI_LOCALES:
             getattr(form, f"name_{code}").data = center.names.get(code, "")
+        for code, field in keyword_fields(form):
+            field.data = ", ".join((center.keywords or {}).get(code, []))
     elif form.validate_on_submit():
         names = {code: getattr(form, f"name_{code}").data for code in UI_LOCALES}
+        keywords = {code: field.data or "" for code, field in keyword_fields(form)}
         try:
-            staff.save_center(center, key=form.key.data, names=names, is_active=form.is_active.data)
+            staff.save_center(center, key=form.key.data, names=names, is_active=form.is_active.data,
+                              keywords=keywords)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -98,4 +103,4 @@ def edit_center(center_id):
             return redirect(url_for(".index")), 303
     status = 422 if request.method == "POST" else 200
     return render_template("admin/center_form.html", form=form, center=center,
-                           name_fields=name_fields(form)), status
+                           name_fields=name_fields(form), keyword_fields=keyword_fields(form)), status

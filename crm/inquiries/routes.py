@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import labels
 from ..extensions import db
-from ..services import audit, export, followups, intake, pipeline, worklist
+from ..services import audit, export, followups, intake, pipeline, routing, worklist
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.visibility import get_inquiry
@@ -111,7 +111,9 @@ def detail_context(inquiry, **forms):
             "timeline": worklist.timeline(inquiry), "transition_form": transition_form,
             "note_form": forms.get("note_form") or NoteForm(), "stalled": worklist.is_stalled(inquiry),
             "path": pipeline.path_for(inquiry.service),
-            "open_tasks": followups.open_tasks_of(inquiry)}
+            "open_tasks": followups.open_tasks_of(inquiry),
+            "suggestion": routing.suggest_center(inquiry) if inquiry.center is None else None,
+            "centers": active_centers(), "locale": current_locale()}
 
 
 @bp.route("/<int:inquiry_id>")
@@ -197,3 +199,23 @@ def edit(inquiry_id: int):
         inquiry = get_inquiry(current_user, inquiry_id)
     status = 422 if request.method == "POST" else 200
     return render_template("inquiries/edit.html", form=form, inquiry=inquiry), status
+
+
+@bp.route("/<int:inquiry_id>/route", methods=["POST"])
+def route(inquiry_id: int):
+    """Send an inquiry from the triage queue to a center (or re-route it)."""
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
+    center = next((c for c in active_centers() if c.key == request.form.get("center")), None)
+    if center is None:
+        flash(_("Choose one of the centers offered."), "danger")
+        return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+    try:
+        routing.route_by_hand(inquiry, center, actor=current_user,
+                              expected_version=request.form.get("version"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Routed to %(center)s.", center=center.name_in(current_locale())), "success")
+    return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303

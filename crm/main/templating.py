@@ -54,8 +54,9 @@ def register(app: Flask) -> None:
         """Overdue and today's tasks of the signed-in coordinator, for the navigation."""
         if current_user.is_authenticated and current_user.sees_cases:
             from ..services.followups import due_counts
-            return {"task_counts": due_counts(current_user)}
-        return {"task_counts": None}
+            from ..services.worklist import triage_count
+            return {"task_counts": due_counts(current_user), "triage_count": triage_count(current_user)}
+        return {"task_counts": None, "triage_count": None}
 
     @app.context_processor
     def inject():

@@ -17,6 +17,8 @@ class Center(db.Model):
     key: Mapped[str] = mapped_column(String(40), unique=True)
     #: {UI locale: name}, e.g. {"en": "Digestive Health", "es": "Salud Digestiva", …}
     names: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: {language code: [keywords]} that point a request to this center (``services.routing``).
+    keywords: Mapped[dict] = mapped_column(JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -111,3 +111,25 @@ class Note(db.Model):
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="notes")
     author: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class RoutingDecision(db.Model):
+    """Where an inquiry was sent and to whom, by a rule (with its reasons) or by a person."""
+
+    __tablename__ = "routing_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    #: ``auto`` (routed by the rules), ``triage`` (rules unsure: suggestion only), ``manual``,
+    #: ``reassigned`` (coordinator away)
+    kind: Mapped[str] = mapped_column(String(16))
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: [{"kind": "keyword"|"service"|"age"|"language"|"load"|"chosen", "value": ..., "center": key}]
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    center: Mapped["Center | None"] = relationship()  # noqa: F821
+    coordinator: Mapped["User | None"] = relationship(foreign_keys=[coordinator_id])  # noqa: F821
+    actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])  # noqa: F821

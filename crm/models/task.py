@@ -28,6 +28,8 @@ class Task(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: When the overdue task was brought to the managers' attention (once).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
     assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821

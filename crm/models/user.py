@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     ui_locale: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Away (leave, travel): gets no new cases; a manager can hand their open work to others.
+    is_away: Mapped[bool] = mapped_column(default=False)
     #: Rotated at sign-out: a cookie issued before it no longer signs anybody in.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_logins: Mapped[int] = mapped_column(default=0)

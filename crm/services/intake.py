@@ -7,11 +7,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Center, Inquiry, Note, Patient, StageChange, User
+from ..models import Center, Inquiry, Note, Patient, RoutingDecision, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
-from . import audit, followups
+from . import audit, followups, routing
 from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
@@ -159,6 +159,7 @@ def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
                                created_at=now))
     db.session.flush()
     followups.on_stage_change(inquiry, None, "new", actor=actor, at=now)
+    routing.route_inquiry(inquiry, actor=actor)
     audit.record("create", actor=actor, inquiry=inquiry, origin=origin, detail=f"source={source}")
     return inquiry
 
@@ -206,6 +207,11 @@ def update_inquiry(inquiry: Inquiry, data: Mapping, *, actor: User, expected_ver
         for task in followups.open_tasks_of(inquiry):
             if task.assignee_id in (None, previous_coordinator):
                 task.assignee_id = new_id
+    if "center" in changed or "coordinator" in changed:
+        db.session.add(RoutingDecision(inquiry_id=inquiry.id, kind="manual", actor_id=actor.id,
+                                       center_id=inquiry.center.id if inquiry.center else None,
+                                       coordinator_id=inquiry.coordinator.id if inquiry.coordinator else None,
+                                       reasons=[], created_at=utcnow()))
     if changed:
         inquiry.updated_at = utcnow()
         inquiry.bump_version()

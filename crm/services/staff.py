@@ -15,7 +15,7 @@ from .validation import clean_email, clean_text
 
 
 def update_user(user: User, *, name, email, role, center_keys, languages, ui_locale, is_active,
-                password=None, actor: User) -> None:
+                password=None, actor: User, is_away: bool = False) -> None:
     """Change a staff account. Flushes."""
     errors: dict = {}
     email = clean_email(email, "email", errors, required=True)
@@ -44,13 +44,16 @@ def update_user(user: User, *, name, email, role, center_keys, languages, ui_loc
     if user.is_active and not is_active:
         user.session_token = new_session_token()  # signs a deactivated account out at once
     user.is_active = bool(is_active)
+    user.is_away = bool(is_away)
     if password:
         user.password_hash = hash_password(password)
     db.session.flush()
 
 
-def save_center(center: Center | None, *, key, names: dict, is_active: bool) -> Center:
-    """Create or change a center; the English name is required. Flushes."""
+def save_center(center: Center | None, *, key, names: dict, is_active: bool,
+                keywords: dict | None = None) -> Center:
+    """Create or change a center; the English name is required; ``keywords`` maps a language
+    to comma- or line-separated words. Flushes."""
     errors: dict = {}
     key = clean_text(key, "key", errors, max_len=40, required=True)
     if key and not key.replace("_", "").isalnum() or (key and key != key.lower()):
@@ -71,5 +74,9 @@ def save_center(center: Center | None, *, key, names: dict, is_active: bool) -> 
         center = Center(position=position)
         db.session.add(center)
     center.key, center.names, center.is_active = key, clean_names, bool(is_active)
+    if keywords is not None:
+        center.keywords = {code: words for code, text in keywords.items() if code in LANGUAGE_LOCALES
+                           and (words := [w.strip() for w in text.replace("\n", ",").split(",")
+                                          if w.strip()][:200])}
     db.session.flush()
     return center

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
-from ..models import Center, Inquiry, Note, Patient, StageChange, Task, User
+from ..models import Center, Inquiry, Note, Patient, RoutingDecision, StageChange, Task, User
 from ..models.base import utcnow
 from ..models.inquiry import REFERENCE_PREFIX
 from ..models.patient import fold
@@ -40,6 +40,7 @@ class Filters:
     q: str | None = None
     updated_since: datetime | None = None
     stalled_only: bool = False
+    unrouted_only: bool = False
     sort: str = "updated"
     extra: dict = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ def filters_from_args(args, user: User) -> Filters:
         q=(args.get("q") or "")[:100] or None,
         updated_since=since if since and since.tzinfo else None,
         stalled_only=args.get("late") == "1",
+        unrouted_only=args.get("unrouted") == "1",
         sort=args.get("sort") if args.get("sort") in SORTS else "updated")
 
 
@@ -102,9 +104,17 @@ def filtered(user: User | None, filters: Filters, *, everything: bool = False) -
     if filters.stalled_only:
         stmt = stmt.where(Inquiry.stage != CLOSED,
                           Inquiry.stage_entered_at < utcnow() - STALLED_AFTER)
+    if filters.unrouted_only:
+        stmt = stmt.where(Inquiry.center_id.is_(None), Inquiry.stage != CLOSED)
     if filters.q and filters.q.strip():
         stmt = stmt.where(search_clause(filters.q))
     return stmt
+
+
+def triage_count(user: User) -> int:
+    """Open inquiries that no center has yet, among those ``user`` may see."""
+    return db.session.scalar(select(func.count(Inquiry.id)).where(
+        inquiry_scope(user), Inquiry.center_id.is_(None), Inquiry.stage != CLOSED))
 
 
 def search_clause(q: str):
@@ -215,6 +225,12 @@ def timeline(inquiry: Inquiry) -> list[dict]:
             entries.append({"kind": "task_closed", "at": task.completed_at,
                             "actor": task.completed_by, "task": task, "text": "",
                             "id": f"u{task.id}"})
+    for decision in db.session.scalars(select(RoutingDecision).where(
+            RoutingDecision.inquiry_id == inquiry.id).options(
+            joinedload(RoutingDecision.actor), joinedload(RoutingDecision.center),
+            joinedload(RoutingDecision.coordinator))):
+        entries.append({"kind": "routing", "at": decision.created_at, "actor": decision.actor,
+                        "decision": decision, "text": "", "id": f"r{decision.id}"})
     entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
     return entries
 

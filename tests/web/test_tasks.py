@@ -56,7 +56,7 @@ def test_api_lists_and_completes_tasks(client, factory, db):
     token = create_api_token(coordinator)
     db.session.commit()
     mine = factory.inquiry(coordinator_id=coordinator.id)
-    factory.inquiry()  # unassigned
+    factory.inquiry(center=None, reason="Please call me")  # waits in triage, nobody's yet
     headers = {"Authorization": f"Bearer {token}"}
     listed = client.get("/api/v1/tasks?assignee=me&status=open", headers=headers).json["items"]
     assert [t["inquiry_id"] for t in listed] == [mine.id]

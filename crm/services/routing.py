@@ -1,0 +1,213 @@
+"""Routing: which center an inquiry belongs to, and which coordinator carries it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Center, Inquiry, RoutingDecision, Task, User
+from ..models.base import utcnow
+from ..models.patient import fold
+from ..models.task import OPEN
+from ..models.user import user_centers
+from . import audit
+from .pipeline import CLOSED
+
+#: A suggestion routes by itself when its center scores at least this much and no other
+#: center scores anything; or at least twice the runner-up and 2 or more.
+CONFIDENT_ALONE, CONFIDENT_MARGIN = 1.0, 2.0
+CHILD_AGE = 18
+
+
+@dataclass
+class Suggestion:
+    center: Center | None
+    confident: bool
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[dict] = field(default_factory=list)
+
+
+def _folded_keywords(center: Center) -> set[str]:
+    return {fold(word) for words in (center.keywords or {}).values() for word in words if fold(word)}
+
+
+def suggest_center(inquiry: Inquiry, centers: list[Center] | None = None) -> Suggestion:
+    """Score every active center on the request's words (in any language) and the patient's
+    age; the reasons say which words matched."""
+    if centers is None:
+        centers = list(db.session.scalars(select(Center).where(Center.is_active.is_(True))))
+    text = fold(" ".join(filter(None, [inquiry.reason, inquiry.referring_institution])))
+    scores: dict[str, float] = {}
+    reasons: list[dict] = []
+    for center in centers:
+        matched = sorted(word for word in _folded_keywords(center) if word in text)
+        # a keyword inside a longer matched keyword of the same center counts once
+        matched = [w for w in matched if not any(w != o and w in o for o in matched)]
+        if matched:
+            scores[center.key] = float(len(matched))
+            reasons += [{"kind": "keyword", "value": _word_in(text, word), "center": center.key}
+                        for word in matched]
+    patient = inquiry.patient
+    if patient is not None and patient.date_of_birth and any(c.key == "pediatrics" for c in centers):
+        age = _age(patient.date_of_birth)
+        if age < CHILD_AGE:
+            scores["pediatrics"] = scores.get("pediatrics", 0) + 1
+            reasons.append({"kind": "age", "value": age, "center": "pediatrics"})
+    if not scores:
+        return Suggestion(center=None, confident=False, scores={}, reasons=[])
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    best_key, best = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    confident = (best >= CONFIDENT_ALONE and runner_up == 0) or (
+        best >= 2 and best >= CONFIDENT_MARGIN * runner_up)
+    center = next(c for c in centers if c.key == best_key)
+    return Suggestion(center=center, confident=confident, scores=scores, reasons=reasons)
+
+
+def _word_in(text: str, keyword: str) -> str:
+    """The word of the text that a keyword stem matched ("arrhythmi" -> "arrhythmia")."""
+    if " " in keyword:
+        return keyword
+    for token in re.findall(r"\w+", text):
+        if keyword in token and len(token) <= len(keyword) + 12:
+            return token
+    return keyword
+
+
+def _age(born: date) -> int:
+    today = date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def pick_coordinator(center: Center, language: str | None, *, exclude: set[int] = frozenset()) -> \
+        tuple[User | None, list[dict]]:
+    """An active coordinator of ``center``, not away, who speaks ``language`` when there is
+    one, else the least loaded (open cases, then open tasks). Returns the reasons too."""
+    users = db.session.scalars(
+        select(User).join(user_centers, user_centers.c.user_id == User.id)
+        .where(user_centers.c.center_id == center.id, User.role == "coordinator",
+               User.is_active.is_(True), User.is_away.is_(False)).order_by(User.id)).all()
+    users = [u for u in users if u.id not in exclude]
+    loads = dict(db.session.execute(
+        select(Inquiry.coordinator_id, func.count(Inquiry.id))
+        .where(Inquiry.coordinator_id.in_([u.id for u in users]), Inquiry.stage != CLOSED)
+        .group_by(Inquiry.coordinator_id)).all()) if users else {}
+    candidates = [(u, loads.get(u.id, 0)) for u in users]
+    candidates = [(u, n) for u, n in candidates if u.id not in exclude]
+    if not candidates:
+        return None, []
+    speakers = [(u, n) for u, n in candidates if language and language in u.languages]
+    pool = speakers or candidates
+    user, load = min(pool, key=lambda item: (item[1], item[0].id))
+    reasons = [{"kind": "language", "value": language}] if speakers else []
+    reasons.append({"kind": "load", "value": int(load)})
+    return user, reasons
+
+
+def _assign(inquiry: Inquiry, center: Center | None, coordinator: User | None) -> None:
+    previous = inquiry.coordinator_id
+    inquiry.center = center
+    inquiry.coordinator = coordinator
+    if coordinator is not None and coordinator.id != previous:
+        for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
+                                                          Task.state == OPEN)):
+            if task.assignee_id in (None, previous):
+                task.assignee_id = coordinator.id
+
+
+def route_inquiry(inquiry: Inquiry, *, actor: User | None = None) -> RoutingDecision:
+    """Route a new inquiry: a center already chosen (by the patient or a coordinator) is kept
+    and only a coordinator is found; else a confident suggestion routes it, and an unsure one
+    leaves it in the triage queue with the suggestion on the timeline. Flushes."""
+    now = utcnow()
+    language = inquiry.patient.preferred_language if inquiry.patient else None
+    if inquiry.center is not None:
+        reasons = [{"kind": "chosen", "value": inquiry.center.key, "center": inquiry.center.key}]
+        center, kind = inquiry.center, "auto"
+    else:
+        suggestion = suggest_center(inquiry)
+        reasons = list(suggestion.reasons)
+        if inquiry.service:
+            reasons.append({"kind": "service", "value": inquiry.service})
+        if not suggestion.confident:
+            decision = RoutingDecision(inquiry_id=inquiry.id, kind="triage", reasons=reasons,
+                                       center_id=suggestion.center.id if suggestion.center else None,
+                                       actor_id=actor.id if actor else None, created_at=now)
+            db.session.add(decision)
+            db.session.flush()
+            return decision
+        center, kind = suggestion.center, "auto"
+    coordinator = inquiry.coordinator
+    if coordinator is None:
+        coordinator, why = pick_coordinator(center, language)
+        reasons += why
+    _assign(inquiry, center, coordinator)
+    decision = RoutingDecision(inquiry_id=inquiry.id, kind=kind, center_id=center.id,
+                               coordinator_id=coordinator.id if coordinator else None,
+                               actor_id=actor.id if actor else None, reasons=reasons, created_at=now)
+    db.session.add(decision)
+    db.session.flush()
+    return decision
+
+
+def route_by_hand(inquiry: Inquiry, center: Center, *, actor: User, expected_version,
+                  coordinator: User | None = None) -> RoutingDecision:
+    """A coordinator sends the inquiry to ``center`` (from the triage queue or to re-route it);
+    the coordinator is kept if given, else found as for automatic routing. Flushes."""
+    from .pipeline import check_version
+    from .errors import flush_or_conflict
+    check_version(inquiry, expected_version)
+    reasons = []
+    if coordinator is None:
+        coordinator, reasons = pick_coordinator(center, inquiry.patient.preferred_language)
+    _assign(inquiry, center, coordinator)
+    inquiry.bump_version()
+    inquiry.updated_at = utcnow()
+    decision = RoutingDecision(inquiry_id=inquiry.id, kind="manual", center_id=center.id,
+                               coordinator_id=coordinator.id if coordinator else None,
+                               actor_id=actor.id, reasons=reasons, created_at=utcnow())
+    db.session.add(decision)
+    flush_or_conflict(db.session)
+    audit.record("change", actor=actor, inquiry=inquiry, detail=f"routed center={center.key}")
+    return decision
+
+
+def set_away(user: User, away: bool, *, actor: User) -> None:
+    """Mark a coordinator away (no new cases) or back. Flushes."""
+    user.is_away = bool(away)
+    db.session.flush()
+
+
+def reassign_open_work(user: User, *, actor: User) -> int:
+    """Hand every open case of ``user`` (and its open tasks) to another coordinator of the
+    case's center, by language and load; returns how many moved. Flushes."""
+    moved = 0
+    cases = db.session.scalars(select(Inquiry).where(Inquiry.coordinator_id == user.id,
+                                                     Inquiry.stage != CLOSED).order_by(Inquiry.id)).all()
+    for inquiry in cases:
+        if inquiry.center is None:
+            new, reasons = None, []
+        else:
+            new, reasons = pick_coordinator(inquiry.center, inquiry.patient.preferred_language,
+                                            exclude={user.id})
+        _assign(inquiry, inquiry.center, new)
+        inquiry.bump_version()
+        db.session.add(RoutingDecision(inquiry_id=inquiry.id, kind="reassigned",
+                                       center_id=inquiry.center_id,
+                                       coordinator_id=new.id if new else None, actor_id=actor.id,
+                                       reasons=reasons + [{"kind": "away", "value": user.name}],
+                                       created_at=utcnow()))
+        db.session.flush()
+        moved += 1
+    for task in db.session.scalars(select(Task).where(Task.assignee_id == user.id, Task.state == OPEN)):
+        task.assignee_id = task.inquiry.coordinator_id if task.inquiry.coordinator_id != user.id else None
+    db.session.flush()
+    return moved
+
+
+def decisions_of(inquiry: Inquiry) -> list[RoutingDecision]:
+    return list(db.session.scalars(select(RoutingDecision).where(
+        RoutingDecision.inquiry_id == inquiry.id).order_by(RoutingDecision.id)))
