@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import UI_LOCALES
-from ..inquiries.forms import apply_errors, current_locale
+from ..inquiries.forms import current_locale
+from ..main.forms import save_with
 from ..models import Center, User
 from ..services import staff, users
-from ..services.errors import ValidationError
 from .forms import CenterForm, UserForm, keyword_fields, name_fields
 
 bp = Blueprint("admin", __name__)
@@ -36,15 +36,11 @@ def create_user():
     form = UserForm()
     form.set_choices(db.session.scalars(select(Center).order_by(Center.position)).all(), current_locale())
     if form.validate_on_submit():
-        try:
-            user = users.create_user(form.email.data, name=form.name.data, role=form.role.data,
-                                     password=form.password.data, center_keys=form.centers.data,
-                                     languages=form.languages.data, ui_locale=form.ui_locale.data)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, user = save_with(form, lambda: users.create_user(
+            form.email.data, name=form.name.data, role=form.role.data, password=form.password.data,
+            center_keys=form.centers.data, languages=form.languages.data,
+            ui_locale=form.ui_locale.data))
+        if saved:
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect(url_for(".index")), 303
     status = 422 if request.method == "POST" else 200
@@ -61,17 +57,12 @@ def edit_user(user_id: int):
         form.languages.data = user.languages
         form.ui_locale.data = user.ui_locale or ""
     elif form.validate_on_submit():
-        try:
-            staff.update_user(user, name=form.name.data, email=form.email.data, role=form.role.data,
-                              center_keys=form.centers.data, languages=form.languages.data,
-                              ui_locale=form.ui_locale.data, is_active=form.is_active.data,
-                              password=form.password.data or None, actor=current_user,
-                              is_away=form.is_away.data)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _result = save_with(form, lambda: staff.update_user(
+            user, name=form.name.data, email=form.email.data, role=form.role.data,
+            center_keys=form.centers.data, languages=form.languages.data,
+            ui_locale=form.ui_locale.data, is_active=form.is_active.data,
+            password=form.password.data or None, actor=current_user, is_away=form.is_away.data))
+        if saved:
             flash(_("Changes saved."), "success")
             return redirect(url_for(".index")), 303
     status = 422 if request.method == "POST" else 200
@@ -91,14 +82,9 @@ def edit_center(center_id):
     elif form.validate_on_submit():
         names = {code: getattr(form, f"name_{code}").data for code in UI_LOCALES}
         keywords = {code: field.data or "" for code, field in keyword_fields(form)}
-        try:
-            staff.save_center(center, key=form.key.data, names=names, is_active=form.is_active.data,
-                              keywords=keywords)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _center = save_with(form, lambda: staff.save_center(
+            center, key=form.key.data, names=names, is_active=form.is_active.data, keywords=keywords))
+        if saved:
             flash(_("Changes saved."), "success")
             return redirect(url_for(".index")), 303
     status = 422 if request.method == "POST" else 200

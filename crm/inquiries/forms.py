@@ -17,6 +17,7 @@ from ..models.inquiry import SERVICES
 from ..models.patient import SEXES
 from ..services.pipeline import OUTCOMES
 from ..services.validation import COUNTRY_CODES
+from ..main.forms import apply_errors  # noqa: F401  (re-exported for the blueprints)
 
 _TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 LONG = {"maxlength": 5000, "rows": 5}
@@ -122,16 +123,6 @@ class TransitionForm(FlaskForm):
 class NoteForm(FlaskForm):
     body = TextAreaField(_l("Internal note"), render_kw={"maxlength": 5000, "rows": 3})
     submit = SubmitField(_l("Add note"))
-
-
-def apply_errors(form, error) -> None:
-    """Put a service's ``ValidationError`` messages next to the fields that caused them."""
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is None:
-            form.form_errors.append(str(message))
-        else:
-            field.errors = list(field.errors or []) + [str(message)]
 
 
 def current_locale() -> str:

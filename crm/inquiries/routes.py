@@ -12,8 +12,8 @@ from ..services import audit, export, followups, intake, pipeline, routing, work
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.visibility import get_inquiry
-from .forms import (InquiryCreateForm, InquiryEditForm, NoteForm, TransitionForm, apply_errors,
-                    current_locale)
+from ..main.forms import apply_errors, save_with
+from .forms import InquiryCreateForm, InquiryEditForm, NoteForm, TransitionForm, current_locale
 
 bp = Blueprint("inquiries", __name__)
 
@@ -88,13 +88,9 @@ def create():
     form.set_choices(active_centers(), worklist.coordinators_for(current_user), current_locale())
     if form.validate_on_submit():
         data = {**form.patient_data(), **form.case_data(), "mrn": form.mrn.data}
-        try:
-            inquiry = intake.create_inquiry(data, source=form.source.data, actor=current_user)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, inquiry = save_with(form, lambda: intake.create_inquiry(
+            data, source=form.source.data, actor=current_user))
+        if saved:
             flash(_("Inquiry %(ref)s registered.", ref=inquiry.reference), "success")
             return redirect(url_for(".detail", inquiry_id=inquiry.id))
     elif request.method == "GET":
@@ -160,13 +156,9 @@ def add_note(inquiry_id: int):
     inquiry = get_inquiry(current_user, inquiry_id)
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            intake.add_note(inquiry, form.body.data, actor=current_user)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _note = save_with(form, lambda: intake.add_note(inquiry, form.body.data,
+                                                                actor=current_user))
+        if saved:
             flash(_("Note added."), "success")
             return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
     inquiry = get_inquiry(current_user, inquiry_id)
@@ -183,17 +175,9 @@ def edit(inquiry_id: int):
         form.coordinator_id.data = str(inquiry.coordinator_id or "")
         form.version.data = inquiry.version
     elif form.validate_on_submit():
-        try:
-            changed = intake.update_inquiry(inquiry, form.case_data(), actor=current_user,
-                                            expected_version=form.version.data)
-        except StaleVersion as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, changed = save_with(form, lambda: intake.update_inquiry(
+            inquiry, form.case_data(), actor=current_user, expected_version=form.version.data))
+        if saved:
             flash(_("Changes saved.") if changed else _("Nothing to change."), "success")
             return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
         inquiry = get_inquiry(current_user, inquiry_id)

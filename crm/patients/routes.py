@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..inquiries.forms import PatientEditForm, apply_errors
+from ..inquiries.forms import PatientEditForm
+from ..main.forms import save_with
 from ..services import audit, intake
-from ..services.errors import StaleVersion, ValidationError
 from ..services.visibility import get_patient, inquiry_scope
 from ..models import Inquiry
 
@@ -42,17 +42,9 @@ def edit(patient_id: int):
         form.version.data = patient.version
     elif form.validate_on_submit():
         data = {**form.patient_data(), "mrn": form.mrn.data}
-        try:
-            changed = intake.update_patient(patient, data, actor=current_user,
-                                            expected_version=form.version.data)
-        except StaleVersion as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, changed = save_with(form, lambda: intake.update_patient(
+            patient, data, actor=current_user, expected_version=form.version.data))
+        if saved:
             flash(_("Changes saved.") if changed else _("Nothing to change."), "success")
             return redirect(url_for(".detail", patient_id=patient.id)), 303
         patient = get_patient(current_user, patient_id)

@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..i18n import language_for_locale
-from ..inquiries.forms import apply_errors, current_locale
+from ..inquiries.forms import current_locale
+from ..main.forms import save_with
 from ..services import intake
 from ..services.centers import active_centers
-from ..services.errors import ValidationError
 from .forms import RequestForm
 
 bp = Blueprint("public", __name__)
@@ -36,13 +36,9 @@ def request_form():
                     "reason": form.reason.data, "referring_name": form.referring_name.data,
                     "referring_institution": form.referring_institution.data,
                     "referring_country": form.referring_country.data}
-            try:
-                inquiry = intake.create_inquiry(data, source="web_form", consent=True)
-            except ValidationError as error:
-                db.session.rollback()
-                apply_errors(form, error)
-            else:
-                db.session.commit()
+            saved, inquiry = save_with(form, lambda: intake.create_inquiry(
+                data, source="web_form", consent=True))
+            if saved:
                 session["request_reference"] = inquiry.reference
                 return redirect(url_for(".thanks")), 303
     status = 422 if request.method == "POST" else 200
