@@ -51,9 +51,25 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
 
     with get_engine().connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it: foreign keys must be off meanwhile (and the
+            # pragma only works outside a transaction), then checked and turned back on.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                connection.commit()
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()  # the pragma is ignored inside a transaction
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
