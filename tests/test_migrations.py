@@ -62,8 +62,9 @@ def test_upgrade_keeps_existing_rows(fresh_app):
                      "failed_logins, created_at) VALUES (1, 'c@itinera.example', 'C', 'x', 'coordinator', "
                      "true, 't', 0, '2026-01-01 00:00:00+00')"))
             run(text("INSERT INTO user_centers (user_id, center_id) VALUES (1, 1)"))
-            run(text("INSERT INTO patients (id, given_name, family_name, preferred_language, search_text, "
-                     "created_at, updated_at, version) VALUES (1, 'A', 'B', 'es', 'a b', "
+            run(text("INSERT INTO patients (id, given_name, family_name, email, preferred_language, "
+                     "search_text, created_at, updated_at, version) VALUES (1, 'A', 'B', 'Ana@Example.com', "
+                     "'es', 'a b', "
                      "'2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', 1)"))
             run(text("INSERT INTO inquiries (id, patient_id, service, stage, center_id, coordinator_id, "
                      "source, reason, created_at, updated_at, stage_entered_at, version) VALUES "
@@ -72,7 +73,8 @@ def test_upgrade_keeps_existing_rows(fresh_app):
             run(text("INSERT INTO audit_events (created_at, actor_id, action, patient_id, inquiry_id, detail) "
                      "VALUES ('2026-01-01 00:00:00+00', 1, 'view', 1, 1, '')"))
         upgrade(directory=app.config["MIGRATIONS_DIR"])
-        from crm.models import Center, Inquiry, User
+        from crm.models import Center, Inquiry, Patient, User
+        assert db.session.get(Patient, 1).email_lower == "ana@example.com"
         user = db.session.get(User, 1)
         assert user.is_away is False and [c.key for c in user.centers] == ["cardiology"]
         assert db.session.get(Center, 1).keywords == {}

@@ -32,6 +32,8 @@ class Patient(db.Model):
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    #: The email in lower case: finding "the same person" ignores case, and stays indexed.
+    email_lower: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(10))
@@ -57,6 +59,7 @@ class Patient(db.Model):
         self.version = (self.version or 0) + 1
 
     def refresh_search_text(self) -> None:
+        self.email_lower = self.email.lower() if self.email else None
         self.search_text = fold(" ".join(
             filter(None, [self.given_name, self.family_name, self.email, self.phone, self.mrn])))[:700]
 

@@ -111,6 +111,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
                        "preferred_language": language, "timezone": rng.choice(zones),
                        "mrn": f"MRN{patient_id:07d}" if rng.random() < 0.45 else None,
                        "created_at": now, "updated_at": now, "version": 1}
+            patient["email_lower"] = email.lower() if email else None
             patient["search_text"] = fold(" ".join(filter(None, [given, family, email, phone,
                                                                  patient["mrn"]])))
             patients.append(patient)

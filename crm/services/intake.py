@@ -113,7 +113,7 @@ def find_patient_by_email(email: str | None) -> Patient | None:
     """The existing patient with this email address (case-insensitive), if any."""
     if not email:
         return None
-    return db.session.scalars(select(Patient).where(func.lower(Patient.email) == email.lower())
+    return db.session.scalars(select(Patient).where(Patient.email_lower == email.lower())
                               .order_by(Patient.id).limit(1)).first()
 
 
