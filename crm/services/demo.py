@@ -146,7 +146,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
         created = now - waiting - sum(durations, timedelta())
         if created < patient["created_at"]:
             patient["created_at"] = patient["updated_at"] = created
-        routed = stage not in ("new",) or rng.random() < 0.3
+        routed = stage != "new" or rng.random() < 0.65
         language = patient["preferred_language"]
         team = by_center.get(center_key, [])
         speakers = [u for u in team if language in u.languages]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -69,10 +70,10 @@ def suggest_center(inquiry: Inquiry, centers: list[Center] | None = None) -> Sug
 
 def _word_in(text: str, keyword: str) -> str:
     """The word of the text that a keyword stem matched ("arrhythmi" -> "arrhythmia")."""
-    if " " in keyword:
-        return keyword
+    if " " in keyword or any(unicodedata.east_asian_width(c) in "WF" for c in keyword):
+        return keyword  # a phrase, or a script written without spaces between words
     for token in re.findall(r"\w+", text):
-        if keyword in token and len(token) <= len(keyword) + 12:
+        if keyword in token and len(token) <= len(keyword) + 8:
             return token
     return keyword
 

@@ -51,7 +51,8 @@ def test_staff_pages_have_no_serious_accessibility_violations(page, live_server,
         page.wait_for_url("**/inquiries/board")
     page.goto("/inquiries/")
     case = page.locator("tbody a").first.get_attribute("href")
-    for url in ("/inquiries/board", "/inquiries/", "/inquiries/new", case):
+    for url in ("/inquiries/board", "/inquiries/", "/inquiries/new", case, "/tasks/",
+                "/inquiries/?unrouted=1"):
         page.goto(url)
         assert axe_violations(page) == [], url
 

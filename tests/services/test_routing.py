@@ -93,3 +93,13 @@ def test_routing_by_hand_checks_the_version(factory, db):
     assert decisions(db, inquiry)[-1].kind == "manual"
     with pytest.raises(StaleVersion):
         routing.route_by_hand(inquiry, center, actor=coordinator, expected_version=1)
+
+
+def test_reasons_name_the_words_the_patient_wrote(factory, db):
+    spanish = create_inquiry(factory.inquiry_data(center=None, reason="Tengo arritmias desde hace años"),
+                             source="email")
+    assert {"kind": "keyword", "value": "arritmias", "center": "cardiology"} in decisions(db, spanish)[0].reasons
+    chinese = create_inquiry(factory.inquiry_data(center=None, reason="我父亲被诊断为心律失常，医生建议手术"),
+                             source="email")
+    words = [r["value"] for r in routing.suggest_center(chinese).reasons]
+    assert words and all(len(w) <= 6 for w in words)  # the term, not the whole sentence
