@@ -43,4 +43,5 @@ TASK_LABELS = {
     "records_chase": _l("Chase the missing records"),
     "post_visit_checkin": _l("Check in with the patient after care"),
     "stalled_case": _l("Case without activity for seven days: move it on"),
+    "call_patient": _l("Call the patient: records still missing after three reminders"),
 }

@@ -143,7 +143,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None, *, poll: float 
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     for job in JOBS:
         scheduler.add_job(run_job, "interval", minutes=job.minutes, args=(app, job), id=job.name,
-                          next_run_time=utcnow())
+                          name=job.name, next_run_time=utcnow())
     scheduler.start()
     log.info("scheduler started with %d jobs", len(JOBS))
     try:

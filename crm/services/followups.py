@@ -38,6 +38,8 @@ RULES = (
     # Two weeks after care, a check-in with the patient.
     Rule("post_visit_checkin", "follow_up", lambda cal, at: at + timedelta(days=14)),
 )
+#: After this many chases of missing records, a coordinator calls the patient instead.
+MAX_RECORDS_CHASES = 3
 RULES_BY_STAGE = {rule.stage: rule for rule in RULES}
 RULES_BY_KIND = {rule.kind: rule for rule in RULES}
 
@@ -51,9 +53,9 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
                     actor: User | None, at: datetime) -> list[Task]:
     """Close the tasks tied to the stage left and open those of the stage entered. Flushes."""
     if from_stage in RULES_BY_STAGE:
-        kind = RULES_BY_STAGE[from_stage].kind
+        kinds = [RULES_BY_STAGE[from_stage].kind] + (["call_patient"] if from_stage == "records" else [])
         for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
-                                                          Task.kind == kind, Task.state == OPEN)):
+                                                          Task.kind.in_(kinds), Task.state == OPEN)):
             task.state = CANCELLED if to_stage == "closed" else DONE
             task.completed_at, task.completed_by_id = at, actor.id if actor else None
     created = []
@@ -88,10 +90,30 @@ def complete_task(task: Task, *, actor: User) -> bool:
     """Mark the task done; completing a task that is no longer open changes nothing. Flushes."""
     if task.state != OPEN:
         return False
-    task.state, task.completed_at, task.completed_by_id = DONE, utcnow(), actor.id
+    now = utcnow()
+    task.state, task.completed_at, task.completed_by_id = DONE, now, actor.id
     db.session.flush()
     audit.record("change", actor=actor, inquiry=task.inquiry, detail=f"task={task.kind} done")
+    if task.kind == "records_chase" and task.inquiry.stage == "records":
+        _next_records_chase(task.inquiry, now)
     return True
+
+
+def _next_records_chase(inquiry: Inquiry, now: datetime) -> Task:
+    """Records still missing: chase again in three business days; after three chases, a
+    coordinator calls the patient the next business day. Flushes."""
+    chased = db.session.scalar(select(func.count(Task.id)).where(
+        Task.inquiry_id == inquiry.id, Task.kind == "records_chase", Task.state == DONE,
+        Task.created_at >= inquiry.stage_entered_at))
+    cal = calendar()
+    if chased < MAX_RECORDS_CHASES:
+        task = Task(inquiry_id=inquiry.id, kind="records_chase", due_at=cal.add_business_days(now, 3))
+    else:
+        task = Task(inquiry_id=inquiry.id, kind="call_patient", due_at=cal.add_business_days(now, 1))
+    task.state, task.created_at, task.assignee_id = OPEN, now, inquiry.coordinator_id
+    db.session.add(task)
+    db.session.flush()
+    return task
 
 
 def open_tasks_of(inquiry: Inquiry) -> list[Task]:

@@ -90,3 +90,22 @@ def test_my_tasks_buckets_and_counts(factory, db):
     assert [t.inquiry_id for t in buckets["today"]] == [today.id]
     assert [t.inquiry_id for t in buckets["upcoming"]] == [later.id]
     assert followups.due_counts(coordinator, now=now) == {"overdue": 1, "today": 1}
+
+
+def test_records_are_chased_three_times_then_a_call(factory, db, app):
+    coordinator = factory.user()
+    inquiry = factory.inquiry(coordinator_id=coordinator.id)
+    move(inquiry, "intake", coordinator)
+    move(inquiry, "records", coordinator)
+    calendar = BusinessCalendar.from_config(app.config)
+    kinds = []
+    for _ in range(4):
+        (task,) = [t for t in tasks_of(db, inquiry) if t.state == "open"]
+        kinds.append(task.kind)
+        if task.kind == "records_chase":
+            assert task.due_at == calendar.add_business_days(task.created_at, 3)
+        followups.complete_task(task, actor=coordinator)
+    assert kinds == ["records_chase"] * 3 + ["call_patient"]
+    # records in: the case moves on and nothing is chased any more
+    move(inquiry, "clinical_review", coordinator)
+    assert [t for t in tasks_of(db, inquiry) if t.state == "open"] == []
