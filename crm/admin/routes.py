@@ -3,25 +3,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.access import is_admin, restrict
 from ..extensions import db
 from ..i18n import UI_LOCALES
 from ..inquiries.forms import current_locale
 from ..main.forms import save_with
 from ..models import Center, User
 from ..services import staff, users
+from ..services.visibility import as_id
 from .forms import CenterForm, UserForm, keyword_fields, name_fields
 
 bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-@login_required
-def require_admin():
-    if not current_user.is_admin:
-        abort(403)
+restrict(bp, is_admin)
 
 
 @bp.route("/")
@@ -49,7 +45,7 @@ def create_user():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.session.get(User, as_id(user_id)) or abort(404)
     form = UserForm(obj=user if request.method == "GET" else None)
     form.set_choices(db.session.scalars(select(Center).order_by(Center.position)).all(), current_locale())
     if request.method == "GET":
@@ -72,7 +68,7 @@ def edit_user(user_id: int):
 @bp.route("/centers/new", methods=["GET", "POST"], defaults={"center_id": None})
 @bp.route("/centers/<int:center_id>", methods=["GET", "POST"])
 def edit_center(center_id):
-    center = (db.session.get(Center, center_id) or abort(404)) if center_id else None
+    center = (db.session.get(Center, as_id(center_id)) or abort(404)) if center_id else None
     form = CenterForm(obj=center if request.method == "GET" else None)
     if request.method == "GET" and center:
         for code in UI_LOCALES:

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import EmailField, TelField
-from wtforms.validators import Length
 
 from .. import labels
 from ..i18n import LANGUAGE_LABELS, NATIVE_NAMES
@@ -17,7 +16,6 @@ from ..models.inquiry import SERVICES
 from ..models.patient import SEXES
 from ..services.pipeline import OUTCOMES
 from ..services.validation import COUNTRY_CODES
-from ..main.forms import apply_errors  # noqa: F401  (re-exported for the blueprints)
 
 _TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 LONG = {"maxlength": 5000, "rows": 5}
@@ -112,8 +110,8 @@ class TransitionForm(FlaskForm):
     to = HiddenField()
     version = HiddenField()
     outcome = SelectField(_l("Outcome"), validate_choice=False)
-    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=4000)],
-                         render_kw={"maxlength": 4000, "rows": 2})
+    # the length rule, with its message, is the pipeline's
+    note = TextAreaField(_l("Note (optional)"), render_kw={"maxlength": 4000, "rows": 2})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

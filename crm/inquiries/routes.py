@@ -1,28 +1,39 @@
 """The coordinators' screens for inquiries: board, list, register, detail, edit, move, note."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, session, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import labels
+from ..auth.access import restrict, sees_cases
 from ..extensions import db
+from ..main.forms import apply_errors, save_with
 from ..services import audit, export, followups, intake, pipeline, routing, worklist
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.visibility import get_inquiry
-from ..main.forms import apply_errors, save_with
-from .forms import InquiryCreateForm, InquiryEditForm, NoteForm, TransitionForm, current_locale
+from .forms import (
+    InquiryCreateForm,
+    InquiryEditForm,
+    NoteForm,
+    TransitionForm,
+    current_locale,
+)
 
 bp = Blueprint("inquiries", __name__)
-
-
-@bp.before_request
-@login_required
-def require_case_access():
-    if not current_user.sees_cases:
-        abort(403)
+restrict(bp, sees_cases)
 
 
 SEARCH_KEY = "inquiry_search"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
 
 from ..extensions import db
@@ -155,11 +155,3 @@ def run_forever(app: Flask, stop: threading.Event | None = None, *, poll: float 
         scheduler.shutdown(wait=True)
         lock.release()
         log.info("scheduler stopped")
-
-
-def lease_holder(app: Flask) -> str | None:
-    with app.app_context():
-        return db.session.scalar(select(SchedulerLease.holder).where(SchedulerLease.name == "scheduler"))
-
-
-__all__ = ["JOBS", "Job", "SingletonLock", "lease_holder", "run_all_once", "run_forever", "run_job"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..auth.access import safe_next
 from ..extensions import csrf, db
 from ..i18n import normalize_locale
 
@@ -57,5 +57,4 @@ def set_language():
         current_user.ui_locale = locale
         db.session.commit()
     target = request.form.get("next") or ""
-    from ..auth.routes import safe_next
     return redirect(safe_next(target) or url_for("main.index"))

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import labels
@@ -71,5 +70,4 @@ def register(app: Flask) -> None:
             "native_names": NATIVE_NAMES,
             "current_user": current_user,
             "center_zone": current_app.config["TIMEZONE"],
-            "gettext_": _,
         }

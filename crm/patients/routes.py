@@ -1,25 +1,20 @@
 """The patient page: who they are and every inquiry of theirs the user may see."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..auth.access import restrict, sees_cases
 from ..extensions import db
 from ..inquiries.forms import PatientEditForm
 from ..main.forms import save_with
+from ..models import Inquiry
 from ..services import audit, intake
 from ..services.visibility import get_patient, inquiry_scope
-from ..models import Inquiry
 
 bp = Blueprint("patients", __name__)
-
-
-@bp.before_request
-@login_required
-def require_case_access():
-    if not current_user.sees_cases:
-        abort(403)
+restrict(bp, sees_cases)
 
 
 @bp.route("/<int:patient_id>")

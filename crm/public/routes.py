@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..i18n import language_for_locale
 from ..inquiries.forms import current_locale
 from ..main.forms import save_with

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..labels import TASK_LABELS
 from ..models import Inquiry, Task, User
 from ..models.base import utcnow
 from ..models.task import CANCELLED, DONE, OPEN
@@ -70,8 +71,15 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
 
 
 def task_label(task: Task) -> str:
-    from ..labels import TASK_LABELS
     return str(TASK_LABELS.get(task.kind, task.kind))
+
+
+def hand_over(inquiry: Inquiry, previous_id: int | None, new_id: int | None) -> None:
+    """The inquiry changed hands: its open tasks that were the previous coordinator's (or
+    nobody's) become the new one's."""
+    for task in open_tasks_of(inquiry):
+        if task.assignee_id in (None, previous_id):
+            task.assignee_id = new_id
 
 
 def visible_tasks(user: User):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Center, Inquiry, Note, Patient, RoutingDecision, StageChange, User
+from ..models import Center, Inquiry, Note, Patient, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
@@ -198,20 +198,15 @@ def update_inquiry(inquiry: Inquiry, data: Mapping, *, actor: User, expected_ver
     if errors:
         raise ValidationError(fields=errors)
     changed = [f for f, v in cleaned.items() if getattr(inquiry, f) != v]
-    previous_coordinator = inquiry.coordinator_id
+    routed = "center" in changed or "coordinator" in changed
     for field in changed:
-        setattr(inquiry, field, cleaned[field])
-    if "coordinator" in changed:
-        # open follow-ups move with the case to its new coordinator
-        new_id = inquiry.coordinator.id if inquiry.coordinator else None
-        for task in followups.open_tasks_of(inquiry):
-            if task.assignee_id in (None, previous_coordinator):
-                task.assignee_id = new_id
-    if "center" in changed or "coordinator" in changed:
-        db.session.add(RoutingDecision(inquiry_id=inquiry.id, kind="manual", actor_id=actor.id,
-                                       center_id=inquiry.center.id if inquiry.center else None,
-                                       coordinator_id=inquiry.coordinator.id if inquiry.coordinator else None,
-                                       reasons=[], created_at=utcnow()))
+        if field not in ("center", "coordinator"):
+            setattr(inquiry, field, cleaned[field])
+    if routed:
+        routing.assign(inquiry, cleaned.get("center", inquiry.center),
+                       cleaned.get("coordinator", inquiry.coordinator))
+        db.session.flush()
+        routing.record_manual(inquiry, actor=actor)
     if changed:
         inquiry.updated_at = utcnow()
         inquiry.bump_version()

@@ -14,7 +14,8 @@ from ..models.base import utcnow
 from ..models.patient import fold
 from ..models.task import OPEN
 from ..models.user import user_centers
-from . import audit
+from . import audit, followups
+from .errors import Forbidden, NotFound
 from .pipeline import CLOSED
 
 #: A suggestion routes by itself when its center scores at least this much and no other
@@ -108,15 +109,22 @@ def pick_coordinator(center: Center, language: str | None, *, exclude: set[int] 
     return user, reasons
 
 
-def _assign(inquiry: Inquiry, center: Center | None, coordinator: User | None) -> None:
+def assign(inquiry: Inquiry, center: Center | None, coordinator: User | None) -> None:
+    """Give the inquiry its center and coordinator; its open follow-ups go with it."""
     previous = inquiry.coordinator_id
-    inquiry.center = center
-    inquiry.coordinator = coordinator
-    if coordinator is not None and coordinator.id != previous:
-        for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
-                                                          Task.state == OPEN)):
-            if task.assignee_id in (None, previous):
-                task.assignee_id = coordinator.id
+    inquiry.center, inquiry.coordinator = center, coordinator
+    new_id = coordinator.id if coordinator else None
+    if new_id != previous:
+        followups.hand_over(inquiry, previous, new_id)
+
+
+def record_manual(inquiry: Inquiry, *, actor: User, reasons=()) -> RoutingDecision:
+    """Put a person's routing of the inquiry on its timeline."""
+    decision = RoutingDecision(inquiry_id=inquiry.id, kind="manual", center_id=inquiry.center_id,
+                               coordinator_id=inquiry.coordinator_id, actor_id=actor.id,
+                               reasons=list(reasons), created_at=utcnow())
+    db.session.add(decision)
+    return decision
 
 
 def route_inquiry(inquiry: Inquiry, *, actor: User | None = None) -> RoutingDecision:
@@ -145,7 +153,7 @@ def route_inquiry(inquiry: Inquiry, *, actor: User | None = None) -> RoutingDeci
     if coordinator is None:
         coordinator, why = pick_coordinator(center, language)
         reasons += why
-    _assign(inquiry, center, coordinator)
+    assign(inquiry, center, coordinator)
     decision = RoutingDecision(inquiry_id=inquiry.id, kind=kind, center_id=center.id,
                                coordinator_id=coordinator.id if coordinator else None,
                                actor_id=actor.id if actor else None, reasons=reasons, created_at=now)
@@ -164,22 +172,26 @@ def route_by_hand(inquiry: Inquiry, center: Center, *, actor: User, expected_ver
     reasons = []
     if coordinator is None:
         coordinator, reasons = pick_coordinator(center, inquiry.patient.preferred_language)
-    _assign(inquiry, center, coordinator)
+    assign(inquiry, center, coordinator)
     inquiry.bump_version()
     inquiry.updated_at = utcnow()
-    decision = RoutingDecision(inquiry_id=inquiry.id, kind="manual", center_id=center.id,
-                               coordinator_id=coordinator.id if coordinator else None,
-                               actor_id=actor.id, reasons=reasons, created_at=utcnow())
-    db.session.add(decision)
+    db.session.flush()
+    decision = record_manual(inquiry, actor=actor, reasons=reasons)
     flush_or_conflict(db.session)
     audit.record("change", actor=actor, inquiry=inquiry, detail=f"routed center={center.key}")
     return decision
 
 
-def set_away(user: User, away: bool, *, actor: User) -> None:
-    """Mark a coordinator away (no new cases) or back. Flushes."""
+def set_away(user: User, away: bool, *, actor: User) -> int:
+    """A manager marks a coordinator away (no new cases, their open work handed to colleagues)
+    or back; returns how many cases were handed over. Flushes."""
+    if not actor.is_manager:
+        raise Forbidden()
+    if user.role != "coordinator":
+        raise NotFound()
     user.is_away = bool(away)
     db.session.flush()
+    return reassign_open_work(user, actor=actor) if away else 0
 
 
 def reassign_open_work(user: User, *, actor: User) -> int:
@@ -194,7 +206,7 @@ def reassign_open_work(user: User, *, actor: User) -> int:
         else:
             new, reasons = pick_coordinator(inquiry.center, inquiry.patient.preferred_language,
                                             exclude={user.id})
-        _assign(inquiry, inquiry.center, new)
+        assign(inquiry, inquiry.center, new)
         inquiry.bump_version()
         db.session.add(RoutingDecision(inquiry_id=inquiry.id, kind="reassigned",
                                        center_id=inquiry.center_id,

@@ -5,10 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.jobs import sweeps
 from crm.jobs.scheduler import SingletonLock, run_all_once, run_forever
-from crm.models import Inquiry, Task
+from crm.models import Task
 from crm.models.base import utcnow
 
 

@@ -72,9 +72,8 @@ def test_away_coordinators_get_nothing_and_hand_over_their_work(factory, db):
     leaving = factory.user(centers=("cancer",), languages=("ar",))
     staying = factory.user(centers=("cancer",), languages=("en",))
     cases = [factory.inquiry(center="cancer", coordinator_id=leaving.id) for _ in range(3)]
-    routing.set_away(leaving, True, actor=manager)
+    assert routing.set_away(leaving, True, actor=manager) == 3  # marked away, work handed over
     assert routing.pick_coordinator(cases[0].center, "ar")[0] == staying
-    assert routing.reassign_open_work(leaving, actor=manager) == 3
     for inquiry in cases:
         db.session.refresh(inquiry)
         assert inquiry.coordinator_id == staying.id
@@ -82,6 +81,16 @@ def test_away_coordinators_get_nothing_and_hand_over_their_work(factory, db):
     open_tasks = db.session.scalars(select(Task).where(Task.inquiry_id.in_([c.id for c in cases]),
                                                        Task.state == "open")).all()
     assert {t.assignee_id for t in open_tasks} == {staying.id}
+
+
+def test_only_managers_mark_coordinators_away(factory):
+    from crm.services.errors import Forbidden, NotFound
+    coordinator, colleague = factory.user(), factory.user()
+    with pytest.raises(Forbidden):
+        routing.set_away(colleague, True, actor=coordinator)
+    with pytest.raises(NotFound):
+        routing.set_away(factory.user(role="manager"), True, actor=factory.user(role="manager"))
+    assert colleague.is_away is False
 
 
 def test_routing_by_hand_checks_the_version(factory, db):

@@ -66,3 +66,9 @@ def test_admin_names_a_center_in_every_language(client, auth, factory, db):
     assert center.names["ar"] == "الأمراض الجلدية" and center.name_in("zh_Hans") == "皮肤科"
     bad = client.post("/admin/centers/new", data={"csrf_token": csrf_from(page), "key": "Bad Key!"})
     assert bad.status_code == 422
+
+
+def test_out_of_range_ids_are_404_not_500(client, auth, factory):
+    auth.login(factory.user(role="admin"))
+    for url in ("/admin/users/99999999999", "/admin/centers/99999999999", "/admin/users/424242"):
+        assert client.get(url).status_code == 404, url
