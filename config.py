@@ -25,6 +25,17 @@ class Config:
     IMAP_URL: str | None = None
     TIMEZONE = "America/New_York"
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
+    #: The address patients reply to; ``+ITN-…`` is added to thread their answers.
+    REPLY_ADDRESS: str | None = None
+    PORTAL_LINK_DAYS = 30
+    PORTAL_RATE_LIMIT = "60 per minute;600 per hour"
+    MAX_UPLOAD_MB = 25
+    #: Delivery attempts before a message is marked failed (backoff doubles up to 6 hours).
+    SMTP_MAX_ATTEMPTS = 12
+    SMTP_TIMEOUT = 30
+    #: When each coordinator's digest of the day's tasks is sent (center's time, business days).
+    DIGEST_AT = "07:30"
     # Registration and Referral Center hours: weekday (0 = Monday) -> (opens, closes)
     BUSINESS_HOURS = {0: ("08:00", "18:00"), 1: ("08:00", "18:00"), 2: ("08:00", "18:00"),
                       3: ("08:00", "18:00"), 4: ("08:00", "17:00")}

@@ -43,6 +43,9 @@ def register_config(app: Flask, cls, overrides: dict) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["TRANSLATIONS_DIR"]
+    # Uploads are checked against MAX_UPLOAD_MB; a request far larger is cut off unread.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = (2 * int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -52,11 +55,12 @@ class _HideQueryStrings(logging.Filter):
     out of the log, since they may hold patient data."""
 
     _query = re.compile(r"\?[^ \"]*")
+    _portal = re.compile(r"/p/[^/ ?\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(self._query.sub("?…", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(self._portal.sub("/p/…", self._query.sub("?…", a)) if isinstance(a, str)
+                                else a for a in record.args)
         return True
 
 
@@ -93,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from .inquiries.routes import bp as inquiries_bp
     from .main.routes import bp as main_bp
     from .patients.routes import bp as patients_bp
+    from .portal.routes import bp as portal_bp
     from .public.routes import bp as public_bp
     from .tasks.routes import bp as tasks_bp
 
@@ -101,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inquiries_bp, url_prefix="/inquiries")
     app.register_blueprint(patients_bp, url_prefix="/patients")
     app.register_blueprint(public_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -38,6 +38,7 @@ users_cli = AppGroup("users", help="Staff accounts.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
 export_cli = AppGroup("export", help="Export the pipeline.")
 centers_cli = AppGroup("centers", help="Centers of excellence.")
+mail_cli = AppGroup("mail", help="Mail in: files, mailboxes, the IMAP inbox.")
 
 
 @users_cli.command("create")
@@ -137,6 +138,53 @@ def export_csv_command(out):
             stream.close()
 
 
+@mail_cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def mail_ingest_command(paths):
+    """Take .eml files, mbox files and Maildir folders; print one JSON summary line."""
+    import json
+
+    from .services.mailbox import ingest_all, iter_paths
+    g.origin = "cli"
+    show = sys.stderr.isatty()
+    with click.progressbar(iter_paths(paths), label="Reading mail", file=sys.stderr,
+                           show_pos=True) if show else _nullbar(iter_paths(paths)) as messages:
+        summary = ingest_all(messages, source="file")
+    click.echo(json.dumps(summary.as_dict()))
+
+
+class _nullbar:
+    """A progress bar that shows nothing (output is not a terminal)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+@mail_cli.command("poll")
+def mail_poll_command():
+    """One poll of CRM_IMAP_URL; prints the JSON summary."""
+    import json
+
+    from flask import current_app
+
+    from .services.mailbox import poll_imap
+    if not current_app.config.get("IMAP_URL"):
+        fail("CRM_IMAP_URL is not set: there is no mailbox to poll.")
+    g.origin = "imap"
+    try:
+        summary = poll_imap()
+    except Exception as error:  # noqa: BLE001 - a clear message, not a traceback
+        db.session.rollback()
+        fail(f"the mailbox could not be read: {type(error).__name__}: {error}")
+    click.echo(json.dumps(summary.as_dict()))
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run every job that is due now, once, and exit.")
 @with_appcontext
@@ -163,7 +211,7 @@ def scheduler_command(once):
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, tokens_cli, export_cli, centers_cli):
+    for group in (users_cli, tokens_cli, export_cli, centers_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(scheduler_command)

@@ -44,4 +44,18 @@ TASK_LABELS = {
     "post_visit_checkin": _l("Check in with the patient after care"),
     "stalled_case": _l("Case without activity for seven days: move it on"),
     "call_patient": _l("Call the patient: records still missing after three reminders"),
+    "answer_patient": _l("Answer the patient's message"),
+    "review_records": _l("Review the records the patient sent"),
+}
+#: The records a coordinator can ask a patient for (the checklist in mail and in the portal).
+RECORD_ITEM_LABELS = {
+    "medical_summary": _l("A recent medical summary or letter from your physician"),
+    "imaging_reports": _l("Imaging reports (CT, MRI, ultrasound, X-ray)"),
+    "imaging_files": _l("The imaging itself (DICOM files, on a CD or as a ZIP)"),
+    "lab_results": _l("Laboratory results from the last six months"),
+    "pathology": _l("Pathology or biopsy reports"),
+    "medication_list": _l("The list of medicines you take"),
+    "operative_notes": _l("Reports of earlier operations"),
+    "insurance_card": _l("Your insurance card or guarantee letter"),
+    "passport": _l("The photo page of your passport"),
 }

@@ -214,3 +214,18 @@ def complete_task(task_id: int):
     followups.complete_task(task, actor=g.api_user)
     db.session.commit()
     return jsonify(task_json(task))
+
+
+@bp.route("/mail/inbound", methods=["POST"])
+def mail_inbound():
+    """One raw RFC 5322 message (``Content-Type: message/rfc822``) → 202 with the summary."""
+    from ..services.mailbox import Summary, ingest
+    if request.mimetype != "message/rfc822":
+        raise ValidationError("body", _("Send one raw message with Content-Type: message/rfc822."))
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise ValidationError("body", _("The message is empty."))
+    summary = Summary()
+    summary.add(ingest(raw, source="api"))
+    db.session.commit()
+    return jsonify(summary.as_dict()), 202

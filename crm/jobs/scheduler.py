@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from ..extensions import db
 from ..models import SchedulerLease
 from ..models.base import utcnow
-from . import sweeps
+from . import mail, sweeps
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x17E7A  # the advisory lock's id, fixed for the deployment
@@ -37,8 +37,12 @@ class Job:
 
 #: Every job, how often it runs. Each is idempotent: running it twice does nothing twice.
 JOBS = (
-    Job("detect_stalled_cases", sweeps.detect_stalled_cases, 15),
+    Job("poll_mailbox", mail.poll_mailbox, 2),
+    Job("send_records_reminders", sweeps.send_records_reminders, 15),
+    Job("send_daily_digests", sweeps.send_daily_digests, 15),
     Job("escalate_overdue_tasks", sweeps.escalate_overdue_tasks, 5),
+    Job("detect_stalled_cases", sweeps.detect_stalled_cases, 15),
+    Job("deliver_outbox", mail.deliver_outbox, 1),
 )
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from .. import labels
@@ -24,6 +24,11 @@ def local_time(value: datetime | None, fmt: str = "medium", zone: str | None = N
     tz = ZoneInfo(zone) if zone else staff_zone()
     return format_datetime(value.astimezone(tz), fmt, rebase=False) + " " + \
         value.astimezone(tz).tzname()
+
+
+def mail_date(value: datetime | None) -> str:
+    """A date in mail, in the recipient's language (the locale is forced while rendering)."""
+    return format_date(value.astimezone(staff_zone()), "long") if value else ""
 
 
 def days_since(value: datetime | None) -> int:
@@ -46,6 +51,7 @@ def register(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["maildate"] = mail_date
     app.jinja_env.globals.update(url_with=url_with, days_since=days_since, utcnow=utcnow)
 
     @app.context_processor

@@ -39,6 +39,9 @@ class Inquiry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Since when the case waits on the patient (records or a form asked for); the coordinator's
+    #: clocks pause meanwhile.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Optimistic lock: forms and the API carry the version they were read at.
     version: Mapped[int] = mapped_column(default=1)
 

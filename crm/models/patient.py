@@ -1,10 +1,12 @@
 """Patients: who the inquiries are about."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import Date, String
+from anyascii import anyascii
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -20,6 +22,26 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.split())
+
+
+_DIGRAPHS = (("kh", "h"), ("ph", "f"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
+             ("gh", "g"), ("ou", "u"), ("w", "v"), ("q", "k"), ("c", "k"), ("z", "s"), ("j", "g"))
+
+
+def name_key(*names: str | None) -> str:
+    """A key on which a name written in any script or transliteration agrees: Mohammed,
+    Muhammad, Мухаммад and محمد all become ``mhmd``; the words are sorted, so the order of
+    given and family names does not matter."""
+    words = []
+    for word in anyascii(" ".join(filter(None, names))).lower().split():
+        word = re.sub(r"[^a-z]", "", word)
+        for digraph, single in _DIGRAPHS:
+            word = word.replace(digraph, single)
+        word = re.sub(r"[aeiouy]", "", word)
+        word = re.sub(r"(.)\1+", r"\1", word)
+        if word:
+            words.append(word)
+    return " ".join(sorted(words))[:200]
 
 
 class Patient(db.Model):
@@ -42,6 +64,12 @@ class Patient(db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))
     #: ``fold``-ed names, email, phone and MRN, for the search box.
     search_text: Mapped[str] = mapped_column(String(700), default="")
+    #: ``name_key`` of the names: possible duplicates across transliterations.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    #: Mail to the address bounced: the coordinator must find another way.
+    email_bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set on a duplicate merged into another patient; the record stays for the audit trail.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -60,8 +88,20 @@ class Patient(db.Model):
 
     def refresh_search_text(self) -> None:
         self.email_lower = self.email.lower() if self.email else None
+        self.name_key = name_key(self.given_name, self.family_name)
         self.search_text = fold(" ".join(
             filter(None, [self.given_name, self.family_name, self.email, self.phone, self.mrn])))[:700]
 
     def __repr__(self) -> str:
         return f"<Patient {self.id}>"
+
+
+class DuplicateDismissal(db.Model):
+    """Two patients a coordinator checked and found to be different people."""
+
+    __tablename__ = "duplicate_dismissals"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,8 @@ class Task(db.Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: When the overdue task was brought to the managers' attention (once).
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The clock stopped here while the case waits on the patient; it resumes when they answer.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
     assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821

@@ -86,13 +86,13 @@ class BusinessCalendar:
 
     # -- days and their open intervals -------------------------------------------------------------
 
-    def _is_business_day(self, day: date) -> bool:
+    def is_business_day(self, day: date) -> bool:
         """Whether the center opens at all on local date ``day``."""
         return day.weekday() in self.hours and day not in self.holidays
 
     def _interval(self, day: date) -> tuple[datetime, datetime] | None:
         """The open interval [opens, closes) of local date ``day`` in UTC, or None if closed that day."""
-        if not self._is_business_day(day):
+        if not self.is_business_day(day):
             return None
         opens, closes = self.hours[day.weekday()]
         start = datetime.combine(day, opens, tzinfo=self.zone).astimezone(UTC)
@@ -166,7 +166,7 @@ class BusinessCalendar:
         day, wall_clock = local.date(), local.time()
         for _ in range(days):
             day += _ONE_DAY
-            while not self._is_business_day(day):  # ends: the calendar has open weekdays
+            while not self.is_business_day(day):  # ends: the calendar has open weekdays
                 day += _ONE_DAY
         return self.next_opening(datetime.combine(day, wall_clock, tzinfo=self.zone))
 

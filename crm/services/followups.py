@@ -39,6 +39,33 @@ RULES = (
     # Two weeks after care, a check-in with the patient.
     Rule("post_visit_checkin", "follow_up", lambda cal, at: at + timedelta(days=14)),
 )
+
+
+@dataclass(frozen=True)
+class Event:
+    """When ``name`` happens on a case, the open tasks of the kinds in ``closes`` are done and,
+    when ``opens`` is set, a task of that kind is opened (once), due at ``due(calendar, at)``."""
+
+    name: str
+    closes: tuple[str, ...] = ()
+    opens: str | None = None
+    due: Callable[[BusinessCalendar, datetime], datetime] | None = None
+
+
+#: What happens on a case, and the tasks it opens and closes, in one readable table.
+EVENTS = (
+    # The patient wrote (by mail or in the portal): a coordinator answers within a business day.
+    Event("patient_wrote", opens="answer_patient", due=lambda cal, at: cal.add_business_days(at, 1)),
+    # A coordinator wrote to the patient: the first response and any pending answer are done.
+    Event("coordinator_wrote", closes=("first_response", "answer_patient")),
+    # Every record asked for has arrived: no more chasing; a coordinator looks at them.
+    Event("records_complete", closes=("records_chase", "call_patient"), opens="review_records",
+          due=lambda cal, at: cal.add_business_days(at, 1)),
+)
+EVENTS_BY_NAME = {event.name: event for event in EVENTS}
+#: The clocks that run while a case waits on the patient (they are the chasing); every other
+#: open task's clock pauses until the patient answers.
+CHASE_KINDS = frozenset({"records_chase", "call_patient"})
 #: After this many chases of missing records, a coordinator calls the patient instead.
 MAX_RECORDS_CHASES = 3
 RULES_BY_STAGE = {rule.stage: rule for rule in RULES}
@@ -68,6 +95,59 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
         created.append(task)
     db.session.flush()
     return created
+
+
+def on_event(inquiry: Inquiry, name: str, *, actor: User | None, at: datetime | None = None) -> Task | None:
+    """Apply the ``EVENTS`` rule called ``name``: close its tasks, open its task. Flushes."""
+    event, at = EVENTS_BY_NAME[name], at or utcnow()
+    if event.closes:
+        for task in db.session.scalars(select(Task).where(
+                Task.inquiry_id == inquiry.id, Task.kind.in_(event.closes), Task.state == OPEN)):
+            task.state, task.completed_at = DONE, at
+            task.completed_by_id = actor.id if actor else None
+    opened = None
+    if event.opens and not db.session.scalar(select(Task.id).where(
+            Task.inquiry_id == inquiry.id, Task.kind == event.opens, Task.state == OPEN)):
+        opened = Task(inquiry_id=inquiry.id, kind=event.opens, state=OPEN, created_at=at,
+                      due_at=event.due(calendar(), at), assignee_id=inquiry.coordinator_id)
+        db.session.add(opened)
+    db.session.flush()
+    return opened
+
+
+def wait_on_patient(inquiry: Inquiry, *, at: datetime | None = None) -> None:
+    """The case now waits on the patient: pause the clocks of its open tasks, except those
+    that chase the patient. Flushes."""
+    at = at or utcnow()
+    if inquiry.waiting_since is None:
+        inquiry.waiting_since = at
+    for task in db.session.scalars(select(Task).where(
+            Task.inquiry_id == inquiry.id, Task.state == OPEN, Task.paused_at.is_(None),
+            Task.kind.not_in(CHASE_KINDS))):
+        task.paused_at = at
+    db.session.flush()
+
+
+def patient_answered(inquiry: Inquiry, *, at: datetime | None = None) -> None:
+    """The patient answered: paused clocks resume with the business time they had left. Flushes."""
+    at = at or utcnow()
+    cal = calendar()
+    inquiry.waiting_since = None
+    for task in db.session.scalars(select(Task).where(
+            Task.inquiry_id == inquiry.id, Task.state == OPEN, Task.paused_at.is_not(None))):
+        left = cal.business_time_between(task.paused_at, task.due_at)
+        if left:  # a task already late when the wait began stays late
+            task.due_at = cal.add_business_time(at, left)
+        task.paused_at = None
+    db.session.flush()
+
+
+def complete_by_system(task: Task, *, at: datetime) -> None:
+    """A job did the task (e.g. sent the reminder): done, and the next chase planned. Flushes."""
+    task.state, task.completed_at = DONE, at
+    db.session.flush()
+    if task.kind == "records_chase" and task.inquiry.stage == "records":
+        _next_records_chase(task.inquiry, at)
 
 
 def task_label(task: Task) -> str:
@@ -146,7 +226,10 @@ def my_tasks(user: User, *, now: datetime | None = None, limit: int = 200) -> di
         .order_by(Task.due_at).limit(limit)).all()
     buckets: dict[str, list[Task]] = {"overdue": [], "today": [], "upcoming": []}
     for task in tasks:
-        key = "overdue" if task.due_at < now else "today" if task.due_at < tonight else "upcoming"
+        if task.paused_at is not None:
+            key = "upcoming"  # waiting on the patient: not late, whatever the date says
+        else:
+            key = "overdue" if task.due_at < now else "today" if task.due_at < tonight else "upcoming"
         buckets[key].append(task)
     return buckets
 
@@ -158,7 +241,7 @@ def due_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
     overdue, today = db.session.execute(
         select(func.count(case((Task.due_at < now, 1))),
                func.count(case(((Task.due_at >= now) & (Task.due_at < tonight), 1))))
-        .where(Task.assignee_id == user.id, Task.state == OPEN)).one()
+        .where(Task.assignee_id == user.id, Task.state == OPEN, Task.paused_at.is_(None))).one()
     return {"overdue": overdue, "today": today}
 
 
@@ -166,7 +249,8 @@ def workload(user: User, *, now: datetime | None = None) -> list[dict]:
     """Open and overdue tasks per coordinator, for managers."""
     now = now or utcnow()
     rows = db.session.execute(
-        select(Task.assignee_id, func.count(Task.id), func.count(case((Task.due_at < now, 1))))
+        select(Task.assignee_id, func.count(Task.id),
+               func.count(case(((Task.due_at < now) & Task.paused_at.is_(None), 1))))
         .join(Task.inquiry).where(Task.state == OPEN, inquiry_scope(user))
         .group_by(Task.assignee_id)).all()
     people = {u.id: u for u in db.session.scalars(select(User).where(
@@ -180,6 +264,7 @@ def workload(user: User, *, now: datetime | None = None) -> list[dict]:
 def overdue_tasks(user: User, *, now: datetime | None = None, limit: int = 100) -> list[Task]:
     """The oldest overdue tasks of every coordinator the user may see (managers)."""
     return list(db.session.scalars(
-        visible_tasks(user).where(Task.state == OPEN, Task.due_at < (now or utcnow()))
+        visible_tasks(user).where(Task.state == OPEN, Task.due_at < (now or utcnow()),
+                                  Task.paused_at.is_(None))
         .options(joinedload(Task.inquiry).joinedload(Inquiry.patient), joinedload(Task.assignee))
         .order_by(Task.due_at).limit(limit)))

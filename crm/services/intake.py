@@ -11,7 +11,7 @@ from ..models import Center, Inquiry, Note, Patient, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
-from . import audit, followups, routing
+from . import audit, conversation, followups, routing
 from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
@@ -118,7 +118,7 @@ def find_patient_by_email(email: str | None) -> Patient | None:
 
 
 def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
-                   consent: bool = False, origin: str | None = None) -> Inquiry:
+                   consent: bool = False, origin: str | None = None, acknowledge: bool = True) -> Inquiry:
     """Validate ``data`` field by field, find or create the patient, open the inquiry. Flushes.
 
     An existing patient (same email) is reused and only their blank fields are filled in:
@@ -161,6 +161,8 @@ def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
     followups.on_stage_change(inquiry, None, "new", actor=actor, at=now)
     routing.route_inquiry(inquiry, actor=actor)
     audit.record("create", actor=actor, inquiry=inquiry, origin=origin, detail=f"source={source}")
+    if acknowledge and source != "email":  # mail intake acknowledges once the message is filed
+        conversation.acknowledge(inquiry)
     return inquiry
 
 

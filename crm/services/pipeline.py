@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import Inquiry, StageChange, User
 from ..models.base import utcnow
-from . import audit, followups
+from . import audit, conversation, followups
 from .errors import Forbidden, StaleVersion, TransitionNotAllowed, ValidationError, flush_or_conflict
 from flask_babel import lazy_gettext as _l
 
@@ -109,6 +109,7 @@ def transition_inquiry(inquiry: Inquiry, to: str, *, actor: User | None, expecte
         inquiry.outcome, inquiry.closed_at = None, None
     flush_or_conflict(db.session)
     followups.on_stage_change(inquiry, change.from_stage, to, actor=actor, at=now)
+    conversation.on_transition(inquiry, change.from_stage, to, actor=actor)
     audit.record("transition", actor=actor, inquiry=inquiry, origin=origin,
                  detail=f"from={change.from_stage} to={to}")
     return change

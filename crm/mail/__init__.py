@@ -1,0 +1,1 @@
+"""Mail: reading what arrives, rendering and sending what leaves."""

@@ -1,0 +1,75 @@
+"""Mail rendered in the recipient's language, as text and HTML, from ``templates/email/``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from babel.dates import format_time, get_day_names
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..i18n import force_locale, is_rtl, language_for_locale, normalize_locale
+
+#: The subject of each kind of mail, in the recipient's language.
+SUBJECTS = {
+    "acknowledgement": lambda c: _("We have received your request (%(reference)s)", reference=c["reference"]),
+    "records_request": lambda c: _("Your medical records for %(reference)s", reference=c["reference"]),
+    "reminder": lambda c: _("Reminder: we are still waiting for your records (%(reference)s)",
+                            reference=c["reference"]),
+    "appointment": lambda c: _("Your appointment in Boston (%(reference)s)", reference=c["reference"]),
+    "travel": lambda c: _("Your travel to Boston (%(reference)s)", reference=c["reference"]),
+    "opinion_ready": lambda c: _("Your written second opinion is ready (%(reference)s)",
+                                 reference=c["reference"]),
+    "reply": lambda c: _("A message from your care coordinator (%(reference)s)", reference=c["reference"]),
+    "portal_link": lambda c: _("Your new link to follow your request (%(reference)s)",
+                               reference=c["reference"]),
+    "digest": lambda c: _("Your follow-ups today: %(overdue)d overdue, %(today)d due today",
+                          overdue=c["overdue"], today=c["today"]),
+    "escalation": lambda c: _("%(count)d follow-ups are overdue", count=c["count"]),
+}
+#: Mail sent by a rule, not typed by a person: marked ``Auto-Submitted`` so that no
+#: out-of-office answers it.
+AUTOMATIC = frozenset({"acknowledgement", "reminder", "portal_link", "digest", "escalation"})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+def render(kind: str, language: str | None, **context) -> Rendered:
+    """Render mail ``kind`` in ``language`` (a contract code such as ``ar`` or ``zh-Hans``)."""
+    locale = normalize_locale(language) or "en"
+    with force_locale(locale):
+        context = {**context, "lang": language_for_locale(locale),
+                   "dir": "rtl" if is_rtl(locale) else "ltr", "hours": hours_summary()}
+        env = current_app.jinja_env
+        subject = " ".join(SUBJECTS[kind](context).split())
+        text = env.get_template(f"email/{kind}.txt").render(context)
+        html = env.get_template(f"email/{kind}.html").render(subject=subject, **context)
+    return Rendered(subject, text.strip() + "\n", html, language_for_locale(locale))
+
+
+def hours_summary() -> str:
+    """The center's opening hours in the current locale: "Monday–Thursday 8:00–18:00; …"."""
+    locale = get_locale()
+    names = get_day_names("wide", locale=locale)
+    hours = current_app.config["BUSINESS_HOURS"]
+    groups: list[list] = []
+    for day in range(7):
+        span = tuple(hours.get(day) or hours.get(str(day)) or ()) or None
+        if span and groups and groups[-1][2] == span and groups[-1][1] == day - 1:
+            groups[-1][1] = day
+        elif span:
+            groups.append([day, day, span])
+    parts = []
+    for first, last, (opens, closes) in groups:
+        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        parts.append(_("%(days)s, %(opens)s–%(closes)s", days=days,
+                       opens=format_time(time.fromisoformat(opens), "short", locale=locale),
+                       closes=format_time(time.fromisoformat(closes), "short", locale=locale)))
+    return _("%(hours)s (Boston time)", hours="; ".join(parts))

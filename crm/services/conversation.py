@@ -1,0 +1,218 @@
+"""The conversation with the patient: the thread, what the coordinator sends, what the patient
+answers and uploads, the records checklist."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import labels
+from ..extensions import db
+from ..i18n import force_locale
+from ..models import ChecklistItem, Document, Inquiry, Message, OutboundMail, User
+from ..models.base import utcnow
+from ..models.mail import RECORD_ITEMS
+from . import audit, followups, outbox, portal_links
+from .errors import ValidationError
+from .uploads import StoredFile
+from .validation import clean_text
+
+BODY_MAX = 10000
+
+
+def thread(inquiry: Inquiry) -> list[Message]:
+    """Every message of the case, oldest first, with its documents."""
+    return list(db.session.scalars(select(Message).where(Message.inquiry_id == inquiry.id)
+                                   .options(selectinload(Message.documents), selectinload(Message.author))
+                                   .order_by(Message.created_at, Message.id)))
+
+
+def documents_of(inquiry: Inquiry) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.inquiry_id == inquiry.id)
+                                   .order_by(Document.id)))
+
+
+def checklist(inquiry: Inquiry) -> list[ChecklistItem]:
+    items = db.session.scalars(select(ChecklistItem).where(ChecklistItem.inquiry_id == inquiry.id)).all()
+    return sorted(items, key=lambda i: RECORD_ITEMS.index(i.item) if i.item in RECORD_ITEMS else 99)
+
+
+def missing_items(inquiry: Inquiry) -> list[ChecklistItem]:
+    return [item for item in checklist(inquiry) if not item.is_received]
+
+
+def _item_labels(items: Iterable[ChecklistItem]) -> list[str]:
+    return [str(labels.RECORD_ITEM_LABELS.get(i.item, i.item)) for i in items]
+
+
+def _check_reachable(inquiry: Inquiry) -> None:
+    patient = inquiry.patient
+    if not patient.email:
+        raise ValidationError("body", _l("This patient has no email address: add one on the patient's record first."))
+    if patient.email_bounced_at is not None:
+        raise ValidationError("body", _l("Mail to this patient's address bounced: correct the address on the patient's record first."))
+
+
+def _sent(inquiry: Inquiry, row: OutboundMail | None, *, actor: User, kind: str) -> OutboundMail:
+    inquiry.updated_at = utcnow()
+    followups.on_event(inquiry, "coordinator_wrote", actor=actor)
+    audit.record("change", actor=actor, inquiry=inquiry, detail=f"mail={kind}")
+    return row
+
+
+def acknowledge(inquiry: Inquiry) -> OutboundMail | None:
+    """The acknowledgement every new inquiry gets at once, in the patient's language."""
+    return outbox.queue_patient_mail(inquiry, "acknowledgement", dedupe_key=f"ack:{inquiry.id}")
+
+
+def send_reply(inquiry: Inquiry, body: str, *, actor: User) -> OutboundMail:
+    """A message typed by the coordinator, sent in the patient's language's frame. Flushes."""
+    errors: dict = {}
+    body = clean_text(body, "body", errors, max_len=BODY_MAX, required=True)
+    if errors:
+        raise ValidationError(fields=errors)
+    _check_reachable(inquiry)
+    last_in = db.session.scalar(select(Message.message_id).where(
+        Message.inquiry_id == inquiry.id, Message.direction == "in", Message.channel == "email",
+        Message.message_id.is_not(None)).order_by(Message.id.desc()).limit(1))
+    row = outbox.queue_patient_mail(inquiry, "reply", actor=actor, body=body, in_reply_to=last_in)
+    return _sent(inquiry, row, actor=actor, kind="reply")
+
+
+def request_records(inquiry: Inquiry, items: Iterable[str], *, actor: User, note: str = "") -> list[ChecklistItem]:
+    """Ask the patient for records: the checklist grows, the request is mailed with what is
+    missing, and the case waits on the patient. Flushes."""
+    items = [i for i in dict.fromkeys(items) if i in RECORD_ITEMS]
+    errors: dict = {}
+    note = clean_text(note, "note", errors, max_len=2000) or ""
+    if not items:
+        errors["items"] = _l("Choose at least one record to ask for.")
+    if errors:
+        raise ValidationError(fields=errors)
+    _check_reachable(inquiry)
+    now = utcnow()
+    existing = {i.item: i for i in checklist(inquiry)}
+    for key in items:
+        if key not in existing:
+            db.session.add(ChecklistItem(inquiry_id=inquiry.id, item=key, requested_at=now,
+                                         requested_by_id=actor.id))
+        else:  # asked again (unreadable, out of date): missing once more
+            existing[key].received_at, existing[key].requested_at = None, now
+    db.session.flush()
+    missing = missing_items(inquiry)
+    row = outbox.queue_patient_mail(inquiry, "records_request", actor=actor,
+                                    items=_item_labels(missing), note=note)
+    followups.wait_on_patient(inquiry, at=now)
+    _sent(inquiry, row, actor=actor, kind="records_request")
+    return missing
+
+
+def send_appointment(inquiry: Inquiry, *, actor: User, when: datetime, location: str,
+                     clinician: str = "", note: str = "") -> OutboundMail:
+    """The appointment's details, with the time in Boston and in the patient's zone. Flushes."""
+    _check_reachable(inquiry)
+    patient = inquiry.patient
+    center_zone = ZoneInfo(current_app.config["TIMEZONE"])
+    with force_locale(patient.preferred_language):
+        when_boston = format_datetime(when.astimezone(center_zone), "full", rebase=False)
+        when_patient = format_datetime(when.astimezone(ZoneInfo(patient.timezone)), "full", rebase=False) \
+            if patient.timezone and patient.timezone != current_app.config["TIMEZONE"] else None
+    row = outbox.queue_patient_mail(inquiry, "appointment", actor=actor, when_boston=when_boston,
+                                    when_patient=when_patient, location=location,
+                                    clinician=clinician, note=note)
+    return _sent(inquiry, row, actor=actor, kind="appointment")
+
+
+TRAVEL_FIELDS = {
+    "visa_letter": _l("Visa invitation letter"),
+    "arrival": _l("Arrival"),
+    "lodging": _l("Lodging"),
+    "airport_pickup": _l("Airport pickup"),
+    "interpreter": _l("Interpreter"),
+}
+
+
+def send_travel(inquiry: Inquiry, details: dict, *, actor: User, note: str = "") -> OutboundMail:
+    """Travel details (visa letter, arrival, lodging, pickup, interpreter). Flushes."""
+    _check_reachable(inquiry)
+    filled = [(key, str(value).strip()) for key, value in details.items()
+              if key in TRAVEL_FIELDS and str(value or "").strip()]
+    if not filled and not note.strip():
+        raise ValidationError("lodging", _l("Fill in at least one travel detail."))
+    with force_locale(inquiry.patient.preferred_language):
+        rows = [(str(TRAVEL_FIELDS[key]), value) for key, value in filled]
+    row = outbox.queue_patient_mail(inquiry, "travel", actor=actor, details=rows, note=note.strip())
+    return _sent(inquiry, row, actor=actor, kind="travel")
+
+
+def send_new_link(inquiry: Inquiry, *, actor: User | None) -> OutboundMail | None:
+    """Revoke every earlier portal link and mail a new one. Flushes."""
+    if actor is not None:
+        _check_reachable(inquiry)
+    portal_links.issue_link(inquiry, revoke=True)
+    row = outbox.queue_patient_mail(inquiry, "portal_link", actor=actor)
+    audit.record("change", actor=actor, inquiry=inquiry, detail="portal_link=new")
+    return row
+
+
+def on_transition(inquiry: Inquiry, from_stage: str | None, to_stage: str, *, actor: User | None) -> None:
+    """Mail a stage move implies: the written online opinion is ready."""
+    if inquiry.service == "second_opinion_online" and from_stage == "in_care" and to_stage == "follow_up":
+        outbox.queue_patient_mail(inquiry, "opinion_ready", actor=actor,
+                                  dedupe_key=f"opinion_ready:{inquiry.id}")
+
+
+def record_patient_message(inquiry: Inquiry, text: str, *, channel: str, kind: str = "email",
+                           subject: str = "", from_addr: str | None = None,
+                           message_id: str | None = None, inbound_id: int | None = None,
+                           language: str | None = None, at: datetime | None = None) -> Message:
+    """What the patient wrote lands on the thread; their clocks resume; a coordinator is asked
+    to answer. Flushes."""
+    at = at or utcnow()
+    message = Message(inquiry_id=inquiry.id, direction="in", channel=channel, kind=kind,
+                      from_addr=from_addr, subject=subject[:300], body_text=text, language=language,
+                      message_id=message_id, inbound_id=inbound_id, created_at=at)
+    db.session.add(message)
+    inquiry.updated_at = at
+    followups.patient_answered(inquiry, at=at)
+    followups.on_event(inquiry, "patient_wrote", actor=None, at=at)
+    return message
+
+
+def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: Message | None = None,
+                 item: ChecklistItem | None = None, at: datetime | None = None) -> Document:
+    """File a stored upload or attachment on the case; a checklist item it answers is received,
+    and when nothing is missing any more the chase ends. Flushes."""
+    at = at or utcnow()
+    document = Document(inquiry_id=inquiry.id, message=message, checklist_item=item, source=source,
+                        filename=stored.filename, content_type=stored.content_type, size=stored.size,
+                        sha256=stored.sha256, storage_name=stored.storage_name, created_at=at)
+    db.session.add(document)
+    inquiry.updated_at = at
+    if item is not None and item.received_at is None:
+        item.received_at = at
+        db.session.flush()
+        if not missing_items(inquiry):
+            followups.on_event(inquiry, "records_complete", actor=None, at=at)
+    db.session.flush()
+    return document
+
+
+def mark_received(inquiry: Inquiry, item_id: int, *, actor: User) -> ChecklistItem:
+    """The coordinator ticks a record off (it came by post, by fax, on a CD). Flushes."""
+    item = next((i for i in checklist(inquiry) if i.id == item_id), None)
+    if item is None:
+        raise ValidationError("item", _l("Choose one of the records on the checklist."))
+    if item.received_at is None:
+        item.received_at = utcnow()
+        db.session.flush()
+        if not missing_items(inquiry):
+            followups.on_event(inquiry, "records_complete", actor=actor)
+        audit.record("change", actor=actor, inquiry=inquiry, detail=f"record={item.item} received")
+    return item

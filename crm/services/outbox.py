@@ -1,0 +1,186 @@
+"""The outbox: mail written in the same transaction as the change that caused it, delivered
+by the scheduler over SMTP with retries and backoff. An outage delays mail and loses none."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import formataddr, make_msgid, parseaddr
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..mail.render import render
+from ..mail.transport import PermanentError, build_email, transport_for
+from ..models import Inquiry, Message, OutboundMail, User
+from ..models.base import utcnow
+from ..models.mail import FAILED, QUEUED, SENT
+from . import portal_links
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+REPLY_TOKEN = re.compile(r"ITN-(\d{6,9})\.([0-9a-f]{10})", re.IGNORECASE)
+
+
+def _sender() -> tuple[str, str]:
+    name, addr = parseaddr(current_app.config["MAIL_FROM"])
+    return name, addr
+
+
+def _domain() -> str:
+    return _sender()[1].rpartition("@")[2] or "itinera.invalid"
+
+
+def reply_token(inquiry_id: int) -> str:
+    """``ITN-000123.<mac>``: put in the reply address, it threads the answer to its case."""
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), f"reply:{inquiry_id}".encode(),
+                   hashlib.sha256).hexdigest()[:10]
+    return f"ITN-{inquiry_id:06d}.{mac}"
+
+
+def inquiry_id_from_token(text: str) -> int | None:
+    """The inquiry a reply token in ``text`` names, when its signature is right."""
+    for match in REPLY_TOKEN.finditer(text or ""):
+        inquiry_id = int(match.group(1))
+        if hmac.compare_digest(reply_token(inquiry_id).split(".")[1], match.group(2).lower()):
+            return inquiry_id
+    return None
+
+
+def reply_address(inquiry: Inquiry) -> str:
+    name, addr = parseaddr(current_app.config.get("REPLY_ADDRESS") or current_app.config["MAIL_FROM"])
+    local, _at, domain = addr.partition("@")
+    return formataddr((name or _sender()[0], f"{local}+{reply_token(inquiry.id)}@{domain}"))
+
+
+def _exists(dedupe_key: str | None) -> bool:
+    return dedupe_key is not None and db.session.scalar(
+        select(OutboundMail.id).where(OutboundMail.dedupe_key == dedupe_key)) is not None
+
+
+def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None,
+                       dedupe_key: str | None = None, in_reply_to: str | None = None,
+                       **context) -> OutboundMail | None:
+    """Render mail ``kind`` in the patient's language, with their portal link, into the
+    outbox and onto the thread. None when the patient has no usable address. Flushes."""
+    patient = inquiry.patient
+    if not patient.email or patient.email_bounced_at is not None or _exists(dedupe_key):
+        return None
+    link = portal_links.current_link(inquiry)
+    coordinator = inquiry.coordinator
+    rendered = render(kind, patient.preferred_language, patient=patient, inquiry=inquiry,
+                      reference=inquiry.reference, given_name=patient.given_name,
+                      portal_url=portal_links.url_for_link(link), link_expires_at=link.expires_at,
+                      coordinator_name=(actor or coordinator).name if (actor or coordinator) else None,
+                      **context)
+    now = utcnow()
+    row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry_id=inquiry.id,
+                       message_id=make_msgid(domain=_domain()), from_addr=current_app.config["MAIL_FROM"],
+                       reply_to=reply_address(inquiry),
+                       to_addr=formataddr((patient.full_name, patient.email)), subject=rendered.subject,
+                       language=rendered.language, body_text=rendered.text, body_html=rendered.html,
+                       in_reply_to=in_reply_to, status=QUEUED, attempts=0, next_attempt_at=now,
+                       created_at=now, last_error="")
+    db.session.add(row)
+    db.session.add(Message(inquiry_id=inquiry.id, direction="out", channel="email", kind=kind,
+                           author_id=actor.id if actor else None, from_addr=_sender()[1],
+                           to_addr=patient.email, subject=rendered.subject, body_text=rendered.text,
+                           language=rendered.language, message_id=row.message_id, outbound=row,
+                           created_at=now))
+    db.session.flush()
+    return row
+
+
+def queue_staff_mail(user: User, kind: str, *, dedupe_key: str | None = None,
+                     **context) -> OutboundMail | None:
+    """Mail to a staff member (digest, escalation), in their language. Holds references and
+    counts, never patient details. Flushes."""
+    if not user.is_active or not user.email or _exists(dedupe_key):
+        return None
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    rendered = render(kind, user.ui_locale or "en", user=user, base_url=base_url, **context)
+    now = utcnow()
+    row = OutboundMail(kind=kind, dedupe_key=dedupe_key, message_id=make_msgid(domain=_domain()),
+                       from_addr=current_app.config["MAIL_FROM"], to_addr=formataddr((user.name, user.email)),
+                       subject=rendered.subject, language=rendered.language, body_text=rendered.text,
+                       body_html=rendered.html, status=QUEUED, attempts=0, next_attempt_at=now,
+                       created_at=now, last_error="")
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes between attempts, at most six hours."""
+    return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+def deliver_due(now: datetime | None = None, *, limit: int = 200) -> dict[str, int]:
+    """Send what is due, committing after each message: a crash never sends one twice.
+
+    A refused recipient (5xx) fails the message for good (and flags a patient's address);
+    anything else is retried later with backoff, up to ``SMTP_MAX_ATTEMPTS``."""
+    now = now or utcnow()
+    config = current_app.config
+    ids = db.session.scalars(select(OutboundMail.id).where(
+        OutboundMail.status == QUEUED, OutboundMail.next_attempt_at <= now)
+        .order_by(OutboundMail.id).limit(limit)).all()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not ids:
+        return counts
+    try:
+        transport = transport_for(config).__enter__()
+    except (OSError, smtplib.SMTPException) as error:
+        for row_id in ids:
+            _retry(db.session.get(OutboundMail, row_id), now, f"connection: {type(error).__name__}")
+            counts["retry"] += 1
+        db.session.commit()
+        log.warning("mail server unreachable (%s): %d messages wait", type(error).__name__, len(ids))
+        return counts
+    try:
+        for row_id in ids:
+            row = db.session.get(OutboundMail, row_id)
+            try:
+                transport.send(row, build_email(row))
+            except PermanentError as error:
+                row.status, row.last_error, row.attempts = FAILED, str(error)[:500], row.attempts + 1
+                _flag_patient_address(row, now)
+                counts["failed"] += 1
+            except (OSError, smtplib.SMTPException) as error:
+                _retry(row, now, f"{type(error).__name__}: {getattr(error, 'smtp_code', '')}")
+                counts["retry"] += 1
+                db.session.commit()
+                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected)):
+                    break  # the connection is gone: the rest waits for the next run
+                continue
+            else:
+                row.status, row.sent_at, row.attempts, row.last_error = SENT, now, row.attempts + 1, ""
+                counts["sent"] += 1
+            db.session.commit()
+    finally:
+        try:
+            transport.__exit__(None, None, None)
+        except (OSError, smtplib.SMTPException, AttributeError):
+            pass
+    return counts
+
+
+def _retry(row: OutboundMail, now: datetime, reason: str) -> None:
+    row.attempts += 1
+    row.last_error = reason[:500]
+    if row.attempts >= int(current_app.config["SMTP_MAX_ATTEMPTS"]):
+        row.status = FAILED
+    else:
+        row.next_attempt_at = now + backoff(row.attempts)
+
+
+def _flag_patient_address(row: OutboundMail, now: datetime) -> None:
+    if row.inquiry_id is None or row.kind in ("digest", "escalation"):
+        return
+    inquiry = db.session.get(Inquiry, row.inquiry_id)
+    if inquiry is not None and inquiry.patient.email_bounced_at is None:
+        inquiry.patient.email_bounced_at = now

@@ -1,0 +1,269 @@
+"""Files that patients send (portal uploads, mail attachments): checked by their content and
+stored under random names."""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import re
+import secrets
+import struct
+import tempfile
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from flask_babel import lazy_gettext as _l
+
+from .errors import NotFound, ValidationError
+
+try:
+    from lzma import LZMAError
+except ImportError:  # Python built without lzma: zipfile then refuses such members itself
+    LZMAError = RuntimeError
+
+ALLOWED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "application/dicom",
+                           "application/zip"})
+MEMBER_TYPES = ALLOWED_TYPES - {"application/zip"}
+
+FIELD = "file"
+DEFAULT_FILENAME = "document"
+MAX_FILENAME_LENGTH = 200
+MAX_ZIP_MEMBERS = 2000
+MAX_UNPACKED_FACTOR = 10        # a ZIP may unpack to at most this many times the upload limit
+MAX_MEMBER_RATIO = 100          # ... and no member over RATIO_CHECKED_ABOVE may shrink more than this
+RATIO_CHECKED_ABOVE = 1024 * 1024
+MEGABYTE = 1024 * 1024
+
+_STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
+_SNIFF_BYTES = 8192             # what filetype looks at
+_DICOM_MARKER_AT = 128
+_JOINERS = {"\u200c", "\u200d"}  # ZWNJ and ZWJ are part of Persian and Arabic spelling
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_WINDOWS_RESERVED = ({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+                     | {prefix + digit for prefix in ("COM", "LPT") for digit in "0123456789¹²³"})
+# A DICOM preamble is 128 free bytes: an executable header there makes a file that is both a
+# valid scan and a program (the "DICOM/PE polyglot"). filetype finds most; these it does not.
+_EXECUTABLE_MAGIC = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",
+                     b"\xca\xfe\xba\xbe", b"#!")
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, LZMAError, struct.error,
+               EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file kept in the upload directory; ``content_type`` comes from its content."""
+
+    storage_name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def clean_filename(name: str | None) -> str:
+    """The name to show for an upload: NFC, trimmed, ``document`` when missing.
+
+    Names that hide their real shape (path separators, control and bidi characters, dot files,
+    Windows device names) are refused rather than repaired, so staff see what the sender sent.
+    """
+    if name is None:
+        return DEFAULT_FILENAME
+    if not isinstance(name, str):
+        raise ValidationError(FIELD, _l("This file name cannot be accepted. "
+                                        "Rename the file and send it again."))
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name:
+        return DEFAULT_FILENAME
+    if len(name) > MAX_FILENAME_LENGTH:
+        raise ValidationError(FIELD, _l("This file name is too long. Shorten it to %(max)s characters "
+                                        "or fewer, then send the file again.", max=MAX_FILENAME_LENGTH))
+    if "/" in name or "\\" in name or any(_is_hidden(char) for char in name):
+        raise ValidationError(FIELD, _l("This file name contains characters that cannot be accepted. "
+                                        "Rename the file and send it again."))
+    if name.startswith(".") or name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+        raise ValidationError(FIELD, _l("This file name cannot be accepted. "
+                                        "Rename the file and send it again."))
+    return name
+
+
+def check_content(data: bytes, *, max_bytes: int | None = None) -> str:
+    """The content type of ``data``, found from its bytes; a ZIP is opened and each file in it
+    checked too (nothing is extracted).
+
+    :param max_bytes: the upload limit; a ZIP may unpack to ``MAX_UNPACKED_FACTOR`` times it
+        (times the ZIP's own size when not given).
+    """
+    if not data:
+        raise ValidationError(FIELD, _l("This file is empty. Check the file and send it again."))
+    content_type = _sniff(data)
+    if content_type not in ALLOWED_TYPES:
+        raise ValidationError(FIELD, _l("This type of file cannot be accepted. "
+                                        "Send PDF, JPEG, PNG or DICOM files, or a ZIP of them."))
+    if content_type == "application/zip":
+        _check_zip(data, max_unpacked=MAX_UNPACKED_FACTOR * (max_bytes or len(data)))
+    return content_type
+
+
+def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_bytes: int) -> StoredFile:
+    """Check an upload (size, name, content) and write it under a new random name.
+
+    Nothing is written unless every check passes. The file appears whole or not at all
+    (temporary file in the same directory, then rename), readable by its owner only.
+
+    :param upload_dir: created (0700) if missing; must be outside the web root.
+    :param max_bytes: the largest file accepted.
+    """
+    if not data:
+        raise ValidationError(FIELD, _l("This file is empty. Check the file and send it again."))
+    if len(data) > max_bytes:
+        raise ValidationError(FIELD, _l("This file is larger than %(max)s MB. "
+                                        "Send it in parts, or as a ZIP.", max=_megabytes(max_bytes)))
+    display_name = clean_filename(filename)
+    content_type = check_content(data, max_bytes=max_bytes)
+
+    directory = Path(upload_dir)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    storage_name = secrets.token_hex(16)
+    _write_atomically(directory, storage_name, data)
+    return StoredFile(storage_name=storage_name, filename=display_name, content_type=content_type,
+                      size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def open_stored(upload_dir: str | Path, storage_name: str) -> Path:
+    """The path of a stored file; ``NotFound`` for a name ``store`` does not make, or no file."""
+    if not isinstance(storage_name, str) or not _STORAGE_NAME.fullmatch(storage_name):
+        raise NotFound()
+    path = Path(upload_dir) / storage_name
+    if not path.is_file():
+        raise NotFound()
+    return path
+
+
+def _sniff(head: bytes) -> str | None:
+    if len(head) > _DICOM_MARKER_AT + 4 and head[_DICOM_MARKER_AT:_DICOM_MARKER_AT + 4] == b"DICM":
+        preamble = head[:_DICOM_MARKER_AT]
+        if preamble.startswith(_EXECUTABLE_MAGIC) or filetype.guess_mime(preamble):
+            return None
+        return "application/dicom"
+    content_type = filetype.guess_mime(head[:_SNIFF_BYTES])
+    if content_type == "image/apng":  # an animated PNG is still a PNG
+        return "image/png"
+    return content_type
+
+
+def _check_zip(data: bytes, *, max_unpacked: int) -> None:
+    # zipfile builds an object per entry before we can count them; every entry starts with
+    # this signature, so counting it first bounds the work a crafted directory can cause.
+    if data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:
+        raise ValidationError(FIELD, _l("This ZIP file holds more than %(max)s files. "
+                                        "Split them into several smaller ZIP files.", max=MAX_ZIP_MEMBERS))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            _check_listing(members, max_unpacked)
+            files = [member for member in members if not member.is_dir()]
+            if not files:
+                raise ValidationError(FIELD, _l("This ZIP file is empty. "
+                                                "Put your files into it and send it again."))
+            for member in files:
+                _check_member(archive, member)
+    except _ZIP_ERRORS:
+        raise ValidationError(FIELD, _l("This ZIP file is damaged and cannot be opened. "
+                                        "Create it again and send it once more.")) from None
+
+
+def _check_listing(members: list[zipfile.ZipInfo], max_unpacked: int) -> None:
+    unpacked = 0
+    for member in members:
+        if _is_unsafe_path(member.filename):
+            raise ValidationError(FIELD, _l("This ZIP file contains folder paths that are not allowed. "
+                                            "Create it again from your files and send it once more."))
+        if member.flag_bits & 0x1:
+            raise ValidationError(FIELD, _l("This ZIP file is protected by a password. "
+                                            "Send it again without a password."))
+        if (member.file_size > RATIO_CHECKED_ABOVE
+                and member.file_size > MAX_MEMBER_RATIO * member.compress_size):
+            raise ValidationError(FIELD, _l("The file “%(name)s” in this ZIP is compressed in an unusual way "
+                                            "and cannot be checked. Send it on its own, outside the ZIP.",
+                                            name=_shown(member.filename)))
+        unpacked += member.file_size
+    if unpacked > max_unpacked:
+        raise ValidationError(FIELD, _l("The files in this ZIP add up to more than %(max)s MB "
+                                        "once unpacked. Split them into several smaller ZIP files.",
+                                        max=_megabytes(max_unpacked)))
+
+
+def _check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    with archive.open(member) as stream:
+        head = stream.read(_SNIFF_BYTES)
+        if not _is_os_metadata(member.filename, head):
+            content_type = _sniff(head)
+            if content_type == "application/zip":
+                raise ValidationError(FIELD, _l("This ZIP file contains another ZIP file, “%(name)s”. "
+                                                "Unpack it and put its files directly into one ZIP.",
+                                                name=_shown(member.filename)))
+            if content_type not in MEMBER_TYPES:
+                raise ValidationError(FIELD, _l("The file “%(name)s” in this ZIP cannot be accepted. "
+                                                "A ZIP may only contain PDF, JPEG, PNG or DICOM files.",
+                                                name=_shown(member.filename)))
+        # Read to the end: zipfile compares the checksum there, which finds damaged members.
+        while stream.read(1024 * 1024):
+            pass
+
+
+def _is_os_metadata(path: str, head: bytes) -> bool:
+    """What macOS adds to every ZIP it makes (AppleDouble "._" files, .DS_Store), by name and
+    content: refusing them would refuse most ZIPs made on a Mac."""
+    base = path.rsplit("/", 1)[-1]
+    if base.startswith("._") and head.startswith(b"\x00\x05\x16\x07"):
+        return True
+    return base == ".DS_Store" and head.startswith(b"\x00\x00\x00\x01Bud1")
+
+
+def _is_unsafe_path(path: str) -> bool:
+    parts = re.split(r"[/\\]", path)
+    return path.startswith(("/", "\\")) or bool(re.match(r"[A-Za-z]:", path)) or ".." in parts
+
+
+def _is_hidden(char: str) -> bool:
+    return unicodedata.category(char) in _HIDDEN_CATEGORIES and char not in _JOINERS
+
+
+def _shown(path: str) -> str:
+    """A ZIP member's name fit for a message: its last part, visible characters only, short."""
+    name = re.split(r"[/\\]", path.rstrip("/\\"))[-1] or path
+    name = "".join(char for char in name if not _is_hidden(char))
+    return name if len(name) <= 80 else name[:79] + "…"
+
+
+def _megabytes(size: int) -> str:
+    """``size`` in MB, rounded down so that "larger than" stays true."""
+    value = math.floor(size / MEGABYTE * 10) / 10
+    if not value:
+        return f"{size / MEGABYTE:.2g}"
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _write_atomically(directory: Path, storage_name: str, data: bytes) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".partial-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, directory / storage_name)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
