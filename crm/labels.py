@@ -59,3 +59,13 @@ RECORD_ITEM_LABELS = {
     "insurance_card": _l("Your insurance card or guarantee letter"),
     "passport": _l("The photo page of your passport"),
 }
+#: What each entry of the thread is.
+MESSAGE_KIND_LABELS = {
+    "email": _l("Email"), "portal_reply": _l("Message from the portal"), "upload": _l("Upload from the portal"),
+    "auto_reply": _l("Automatic reply"), "bounce": _l("Delivery failure"),
+    "acknowledgement": _l("Acknowledgement"), "records_request": _l("Records request"),
+    "reminder": _l("Reminder"), "appointment": _l("Appointment details"), "travel": _l("Travel details"),
+    "opinion_ready": _l("Opinion ready"), "reply": _l("Reply"), "portal_link": _l("New portal link"),
+}
+OUTBOX_STATUS_LABELS = {"queued": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Not delivered")}
+DOCUMENT_SOURCE_LABELS = {"email": _l("by email"), "portal": _l("from the portal"), "staff": _l("by staff")}

@@ -8,11 +8,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields import EmailField, TelField
+from wtforms.fields import DateField, EmailField, TelField, TimeField
+from wtforms.validators import Optional
 
 from .. import labels
 from ..i18n import LANGUAGE_LABELS, NATIVE_NAMES
+from ..admin.forms import MultiCheckboxField
 from ..models.inquiry import SERVICES
+from ..models.mail import RECORD_ITEMS
 from ..models.patient import SEXES
 from ..services.pipeline import OUTCOMES
 from ..services.validation import COUNTRY_CODES
@@ -125,3 +128,37 @@ class NoteForm(FlaskForm):
 
 def current_locale() -> str:
     return str(get_locale())
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Message to the patient"), render_kw={"maxlength": 10000, "rows": 5, "dir": "auto"})
+    submit = SubmitField(_l("Send to the patient"))
+
+
+class RecordsRequestForm(FlaskForm):
+    items = MultiCheckboxField(_l("Records to ask for"), validate_choice=False)
+    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    submit = SubmitField(_l("Ask the patient"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items.choices = [(key, labels.RECORD_ITEM_LABELS[key]) for key in RECORD_ITEMS]
+
+
+class AppointmentForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[Optional()])
+    time = TimeField(_l("Time (Boston)"), validators=[Optional()])
+    location = StringField(_l("Where"), render_kw={"maxlength": 300})
+    clinician = StringField(_l("With (physician or department)"), render_kw={"maxlength": 200})
+    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    submit = SubmitField(_l("Send the appointment"))
+
+
+class TravelForm(FlaskForm):
+    visa_letter = StringField(_l("Visa invitation letter"), render_kw={"maxlength": 300})
+    arrival = StringField(_l("Arrival"), render_kw={"maxlength": 300})
+    lodging = StringField(_l("Lodging"), render_kw={"maxlength": 300})
+    airport_pickup = StringField(_l("Airport pickup"), render_kw={"maxlength": 300})
+    interpreter = StringField(_l("Interpreter"), render_kw={"maxlength": 300})
+    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    submit = SubmitField(_l("Send the travel details"))

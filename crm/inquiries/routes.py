@@ -20,11 +20,11 @@ from .. import labels
 from ..auth.access import restrict, sees_cases
 from ..extensions import db
 from ..main.forms import apply_errors, save_with
-from ..services import audit, export, followups, intake, pipeline, routing, worklist
+from ..services import audit, conversation, export, followups, intake, pipeline, routing, worklist
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.visibility import get_inquiry
-from .forms import (
+from .forms import (AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm,
     InquiryCreateForm,
     InquiryEditForm,
     NoteForm,
@@ -120,7 +120,13 @@ def detail_context(inquiry, **forms):
             "path": pipeline.path_for(inquiry.service),
             "open_tasks": followups.open_tasks_of(inquiry),
             "suggestion": routing.suggest_center(inquiry) if inquiry.center is None else None,
-            "centers": active_centers(), "locale": current_locale()}
+            "centers": active_centers(), "locale": current_locale(),
+            "messages": conversation.thread(inquiry), "checklist": conversation.checklist(inquiry),
+            "documents": conversation.documents_of(inquiry),
+            "reply_form": forms.get("reply_form") or ReplyForm(),
+            "records_form": forms.get("records_form") or RecordsRequestForm(),
+            "appointment_form": forms.get("appointment_form") or AppointmentForm(),
+            "travel_form": forms.get("travel_form") or TravelForm()}
 
 
 @bp.route("/<int:inquiry_id>")
@@ -214,3 +220,6 @@ def route(inquiry_id: int):
         db.session.commit()
         flash(_("Routed to %(center)s.", center=center.name_in(current_locale())), "success")
     return redirect(url_for(".detail", inquiry_id=inquiry_id)), 303
+
+
+from . import conversation as _conversation_routes  # noqa: E402,F401  (registers on bp)

@@ -26,7 +26,6 @@ def build_email(row: OutboundMail) -> EmailMessage:
     msg["Subject"] = row.subject
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = row.message_id
-    msg["Content-Language"] = row.language
     if row.in_reply_to:
         msg["In-Reply-To"] = row.in_reply_to
         msg["References"] = row.in_reply_to
@@ -35,6 +34,7 @@ def build_email(row: OutboundMail) -> EmailMessage:
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(row.body_text)
     msg.add_alternative(row.body_html, subtype="html")
+    msg["Content-Language"] = row.language  # after the body: set_content drops Content-* headers
     return msg
 
 

@@ -14,7 +14,7 @@ from ..models import AuditEvent, DuplicateDismissal, Inquiry, Patient, PortalLin
 from ..models.patient import fold
 from . import audit
 from .errors import DomainError, StaleVersion, ValidationError, flush_or_conflict
-from .visibility import get_patient, visible_patients
+from .visibility import get_patient, patient_scope, visible_patients
 
 #: Why two records may be the same person, in the order they are shown.
 REASONS = ("email", "phone", "name_and_birth_date", "name_transliterated")
@@ -109,62 +109,75 @@ def possible_duplicates(patient: Patient, *, user: User, limit: int = MATCHES_SH
     return found
 
 
-def _candidate_groups() -> list[tuple[str, str, int]]:
-    """Values of email, phone and name key shared by at least two current records (with,
-    for names, at least two birth dates that do not contradict each other), newest first:
-    ``[(column, value, newest id)]``. Three GROUP BYs over one table, no join: a few tens of
-    milliseconds at 100,000 patients on SQLite and PostgreSQL alike."""
-    current = Patient.merged_into_id.is_(None)
-    queries = {
-        "email_lower": select(Patient.email_lower, func.max(Patient.id))
-        .where(Patient.email_lower.is_not(None), current)
-        .group_by(Patient.email_lower).having(func.count() > 1),
-        "phone": select(Patient.phone, func.max(Patient.id))
-        .where(Patient.phone.is_not(None), current)
-        .group_by(Patient.phone).having(func.count() > 1),
-        # a birth date missing on one record, or the same date on two of them
-        "name_key": select(Patient.name_key, func.max(Patient.id))
-        .where(Patient.name_key != "", current)
-        .group_by(Patient.name_key)
-        .having(func.count() > 1,
-                or_(func.count(Patient.date_of_birth) < func.count(),
-                    func.count(Patient.date_of_birth.distinct()) < func.count(Patient.date_of_birth))),
-    }
-    groups = [(column, value, newest) for column, stmt in queries.items()
-              for value, newest in db.session.execute(stmt)]
+def _candidate_groups(user: User) -> list[tuple[str, str, int]]:
+    """Values of email, phone and name key shared by at least two current records that
+    ``user`` may see (for names, with birth dates that may agree), newest first:
+    ``[(column, value, newest id)]``.
+
+    Each value is found in two steps, so that the whole table is only read through an index:
+    the values that occur twice (a scan of the column's index alone, cheap on SQLite and
+    PostgreSQL alike), then the rows of those values only, to leave out merged records and
+    namesakes born on different days. No ``COUNT(DISTINCT)``: two dates that differ are told
+    apart by ``MIN``/``MAX``; a group of three or more is left to ``match_reasons``.
+    """
+    groups = []
+    for name in ("email_lower", "phone", "name_key"):
+        column = getattr(Patient, name)
+        present = column != "" if name == "name_key" else column.is_not(None)
+        shared = select(column).where(present).group_by(column).having(func.count() > 1)
+        having = [func.count() > 1]
+        if name == "name_key":
+            dob = Patient.date_of_birth
+            having.append(or_(func.count(dob) < func.count(), func.min(dob) == func.max(dob),
+                              func.count() > 2))
+        stmt = (select(column, func.max(Patient.id))
+                .where(column.in_(shared), Patient.merged_into_id.is_(None), patient_scope(user))
+                .group_by(column).having(*having))
+        groups.extend((name, value, newest) for value, newest in db.session.execute(stmt))
     groups.sort(key=lambda group: group[2], reverse=True)
     return groups
+
+
+#: What ``review_list`` reads of each candidate record before it knows which pairs it shows.
+_PAIR_COLUMNS = (Patient.id, Patient.email_lower, Patient.phone, Patient.name_key,
+                 Patient.date_of_birth, Patient.given_name, Patient.family_name)
 
 
 def review_list(user: User, *, limit: int = 100) -> list[dict]:
     """Pairs of current records that may be the same person, both visible to ``user``, the
     newest first: ``[{"patient": older, "other": newer, "reasons": [...]}]``.
 
-    The database finds the shared values (``_candidate_groups``); only the records of those
-    groups are loaded, a round at a time, until ``limit`` pairs are found.
+    The database finds the shared values (``_candidate_groups``); the records of those values
+    are read a round at a time (a few columns, rounds growing fourfold) until ``limit`` pairs
+    are found; only the records of the pairs shown are loaded whole.
     """
-    groups = _candidate_groups()
-    pairs: dict[tuple[int, int], dict] = {}
-    for start in range(0, len(groups), _GROUPS_PER_ROUND):
+    groups = _candidate_groups(user)
+    pairs: dict[tuple[int, int], list[str]] = {}
+    start, size = 0, _GROUPS_PER_ROUND
+    while start < len(groups) and len(pairs) < limit:
         wanted: dict[str, set] = defaultdict(set)
-        for column, value, _newest in groups[start:start + _GROUPS_PER_ROUND]:
-            wanted[column].add(value)
-        members = db.session.scalars(
-            visible_patients(user)
-            .where(or_(*(getattr(Patient, column).in_(sorted(values))
-                         for column, values in wanted.items())),
-                   Patient.merged_into_id.is_(None))
-            .order_by(Patient.id)).all()
-        dismissed = _dismissed_among([p.id for p in members])
-        buckets: dict[tuple[str, str], list[Patient]] = defaultdict(list)
-        for member in members:
-            for column, values in wanted.items():
-                if getattr(member, column) in values:
-                    buckets[column, getattr(member, column)].append(member)
+        for name, value, _newest in groups[start:start + size]:
+            wanted[name].add(value)
+        start, size = start + size, size * 4
+        members = []
+        for name, values in wanted.items():
+            values = sorted(values)
+            for chunk in range(0, len(values), 500):
+                members.extend(db.session.execute(
+                    select(*_PAIR_COLUMNS)
+                    .where(getattr(Patient, name).in_(values[chunk:chunk + 500]),
+                           Patient.merged_into_id.is_(None), patient_scope(user))).all())
+        members = list({row.id: row for row in members}.values())
+        dismissed = _dismissed_among([row.id for row in members])
+        buckets: dict[tuple[str, str], list] = defaultdict(list)
+        for row in members:
+            for name, values in wanted.items():
+                if getattr(row, name) in values:
+                    buckets[name, getattr(row, name)].append(row)
         for bucket in buckets.values():
             # newest first, so that a large group (a relative's or an agency's address) gives
-            # its most recent arrivals and does not crowd out the other groups
-            bucket.sort(key=lambda p: p.id, reverse=True)
+            # its latest arrivals and does not crowd out the other groups
+            bucket.sort(key=lambda row: row.id, reverse=True)
             found_here = 0
             for newer, older in combinations(bucket, 2):
                 key = (older.id, newer.id)
@@ -172,14 +185,15 @@ def review_list(user: User, *, limit: int = 100) -> list[dict]:
                     continue
                 reasons = match_reasons(older, newer)
                 if reasons:
-                    pairs[key] = {"patient": older, "other": newer, "reasons": reasons}
+                    pairs[key] = reasons
                     found_here += 1
                     if found_here >= _PAIRS_PER_GROUP:
                         break
-        if len(pairs) >= limit:
-            break
-    ordered = sorted(pairs.values(), key=lambda p: (p["other"].id, p["patient"].id), reverse=True)
-    return ordered[:limit]
+    shown = sorted(pairs, key=lambda key: (key[1], key[0]), reverse=True)[:limit]
+    ids = {i for key in shown for i in key}
+    records = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(ids)))} \
+        if ids else {}
+    return [{"patient": records[a], "other": records[b], "reasons": pairs[a, b]} for a, b in shown]
 
 
 def _dismissed_among(ids: list[int]) -> set[tuple[int, int]]:

@@ -247,7 +247,7 @@ def iter_paths(paths: Iterable[str | Path]) -> Iterator[bytes]:
 
 def _is_mbox(path: Path) -> bool:
     with path.open("rb") as handle:
-        return bool(re.match(rb"From \S", handle.read(5)))
+        return bool(re.match(rb"From \S", handle.read(64)))
 
 
 def ingest_all(messages: Iterable[bytes], *, source: str,

@@ -1,0 +1,132 @@
+"""The case page's conversation with the patient: reply, ask for records, send appointment
+and travel details, a new portal link; documents for staff only."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..main.forms import save_with
+from ..models import Document
+from ..services import audit, conversation, uploads
+from ..services.errors import NotFound, ValidationError
+from ..services.visibility import as_id, get_inquiry
+from .forms import AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm
+from .routes import bp, detail_context
+
+
+def _back(inquiry_id: int, anchor: str = "conversation"):
+    return redirect(url_for(".detail", inquiry_id=inquiry_id) + f"#{anchor}"), 303
+
+
+def _again(inquiry_id: int, **forms):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    return render_template("inquiries/detail.html", **detail_context(inquiry, **forms)), 422
+
+
+@bp.route("/<int:inquiry_id>/reply", methods=["POST"])
+def reply(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        saved, _row = save_with(form, lambda: conversation.send_reply(inquiry, form.body.data,
+                                                                      actor=current_user))
+        if saved:
+            flash(_("Your message is on its way to the patient, in their language's frame."), "success")
+            return _back(inquiry_id)
+    return _again(inquiry_id, reply_form=form)
+
+
+@bp.route("/<int:inquiry_id>/records", methods=["POST"])
+def request_records(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = RecordsRequestForm()
+    if form.validate_on_submit():
+        saved, _items = save_with(form, lambda: conversation.request_records(
+            inquiry, form.items.data or [], note=form.note.data or "", actor=current_user))
+        if saved:
+            flash(_("The patient has been asked for the records; the case now waits on them."), "success")
+            return _back(inquiry_id, "records")
+    return _again(inquiry_id, records_form=form)
+
+
+@bp.route("/<int:inquiry_id>/records/<int:item_id>/received", methods=["POST"])
+def record_received(inquiry_id: int, item_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)  # the CSRF token is checked app-wide
+    try:
+        conversation.mark_received(inquiry, item_id, actor=current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.fields.values()), "danger")
+    else:
+        db.session.commit()
+        flash(_("Marked as received."), "success")
+    return _back(inquiry_id, "records")
+
+
+@bp.route("/<int:inquiry_id>/appointment", methods=["POST"])
+def send_appointment(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = AppointmentForm()
+    if form.validate_on_submit():
+        if not form.date.data or not form.time.data:
+            form.date.errors = [_("Give the date and the time of the appointment.")]
+        elif not (form.location.data or "").strip():
+            form.location.errors = [_("Say where the appointment is.")]
+        else:
+            when = datetime.combine(form.date.data, form.time.data, ZoneInfo(current_app.config["TIMEZONE"]))
+            saved, _row = save_with(form, lambda: conversation.send_appointment(
+                inquiry, actor=current_user, when=when, location=form.location.data.strip(),
+                clinician=(form.clinician.data or "").strip(), note=(form.note.data or "").strip()))
+            if saved:
+                flash(_("The appointment details are on their way to the patient."), "success")
+                return _back(inquiry_id)
+    return _again(inquiry_id, appointment_form=form)
+
+
+@bp.route("/<int:inquiry_id>/travel", methods=["POST"])
+def send_travel(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)
+    form = TravelForm()
+    if form.validate_on_submit():
+        details = {name: getattr(form, name).data for name in conversation.TRAVEL_FIELDS}
+        saved, _row = save_with(form, lambda: conversation.send_travel(
+            inquiry, details, actor=current_user, note=form.note.data or ""))
+        if saved:
+            flash(_("The travel details are on their way to the patient."), "success")
+            return _back(inquiry_id)
+    return _again(inquiry_id, travel_form=form)
+
+
+@bp.route("/<int:inquiry_id>/portal-link", methods=["POST"])
+def new_portal_link(inquiry_id: int):
+    inquiry = get_inquiry(current_user, inquiry_id)  # the CSRF token is checked app-wide
+    try:
+        conversation.send_new_link(inquiry, actor=current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.fields.values()), "danger")
+    else:
+        db.session.commit()
+        flash(_("A new link is on its way to the patient; the earlier links no longer work."), "success")
+    return _back(inquiry_id)
+
+
+@bp.route("/<int:inquiry_id>/documents/<int:document_id>")
+def document(inquiry_id: int, document_id: int):
+    """A document of the case, for staff who may see the case; the download is audited."""
+    inquiry = get_inquiry(current_user, inquiry_id)
+    doc = db.session.get(Document, as_id(document_id))
+    if doc is None or doc.inquiry_id != inquiry.id:
+        raise NotFound()
+    path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
+    audit.record("download", actor=current_user, inquiry=inquiry, detail=f"document={doc.id}")
+    db.session.commit()
+    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename,
+                         max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
