@@ -125,6 +125,13 @@ class BusinessCalendar:
         interval = self._interval(moment.astimezone(self.zone).date())
         return interval is not None and interval[0] <= moment < interval[1]
 
+    def next_business_morning(self, moment: datetime) -> datetime:
+        """When the center opens on the first business day after ``moment``'s local date (UTC):
+        Monday 10:00 → Tuesday 08:00; Friday 18:30 → Monday 08:00."""
+        day = _utc(moment).astimezone(self.zone).date() + _ONE_DAY
+        start, _end = next(self._intervals_from(datetime.combine(day, time(12), tzinfo=self.zone)))
+        return start
+
     def next_opening(self, moment: datetime) -> datetime:
         """``moment`` itself if the center is open then, else the next time it opens (UTC)."""
         moment = _utc(moment)

@@ -32,8 +32,9 @@ class Rule:
 
 #: The rules, in one readable table.
 RULES = (
-    # The patient hears from a person within one business day of writing to us.
-    Rule("first_response", "new", lambda cal, at: cal.add_business_days(at, 1)),
+    # The patient hears from a person within one business day of writing to us: by the opening
+    # of the next business day (an inquiry of Friday evening is answered Monday morning).
+    Rule("first_response", "new", lambda cal, at: cal.next_business_morning(at)),
     # Missing records are chased every three business days.
     Rule("records_chase", "records", lambda cal, at: cal.add_business_days(at, 3)),
     # Two weeks after care, a check-in with the patient.
@@ -55,7 +56,7 @@ class Event:
 #: What happens on a case, and the tasks it opens and closes, in one readable table.
 EVENTS = (
     # The patient wrote (by mail or in the portal): a coordinator answers within a business day.
-    Event("patient_wrote", opens="answer_patient", due=lambda cal, at: cal.add_business_days(at, 1)),
+    Event("patient_wrote", opens="answer_patient", due=lambda cal, at: cal.next_business_morning(at)),
     # A coordinator wrote to the patient: the first response and any pending answer are done.
     Event("coordinator_wrote", closes=("first_response", "answer_patient")),
     # Every record asked for has arrived: no more chasing; a coordinator looks at them.

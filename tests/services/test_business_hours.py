@@ -300,3 +300,14 @@ def test_a_calendar_with_no_hours_is_refused():
         BusinessCalendar(NY, {})
     with pytest.raises(ValueError):
         BusinessCalendar.from_config({"TIMEZONE": "America/New_York", "BUSINESS_HOURS": {}, "HOLIDAYS": []})
+
+
+@pytest.mark.parametrize("arrived, due", [
+    (datetime(2026, 11, 16, 10, 0), datetime(2026, 11, 17, 8, 0)),   # Monday morning → Tuesday opening
+    (datetime(2026, 11, 20, 18, 30), datetime(2026, 11, 23, 8, 0)),  # Friday evening → Monday morning
+    (datetime(2026, 11, 21, 12, 0), datetime(2026, 11, 23, 8, 0)),   # Saturday → Monday
+    (datetime(2026, 11, 25, 9, 0), datetime(2026, 11, 27, 8, 0)),    # the day before a holiday
+])
+def test_next_business_morning(arrived, due):
+    cal = BusinessCalendar(NY, CENTER_HOURS, frozenset({date(2026, 11, 26)}))
+    assert cal.next_business_morning(arrived.replace(tzinfo=NY)) == due.replace(tzinfo=NY)

@@ -23,14 +23,14 @@ def test_a_new_inquiry_gets_a_first_response_task_due_in_one_business_day(app, f
     (task,) = tasks_of(db, inquiry)
     assert task.kind == "first_response" and task.state == "open" and task.assignee_id == coordinator.id
     calendar = BusinessCalendar.from_config(app.config)
-    assert task.due_at == calendar.add_business_days(inquiry.created_at, 1)
+    assert task.due_at == calendar.next_business_morning(inquiry.created_at)
 
 
-def test_friday_evening_request_is_due_the_next_business_morning_after_monday(factory, db):
+def test_friday_evening_request_is_due_the_next_business_morning(factory, db):
     inquiry = factory.inquiry()
     friday_evening = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)  # 18:30 in Boston
     (task,) = followups.on_stage_change(inquiry, None, "new", actor=None, at=friday_evening)
-    assert task.due_at == datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)  # Tuesday 08:00 EST
+    assert task.due_at == datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # Monday 08:00 EST
 
 
 def test_leaving_the_stage_completes_its_task_and_closing_cancels(factory, db):
