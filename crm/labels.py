@@ -66,6 +66,7 @@ MESSAGE_KIND_LABELS = {
     "acknowledgement": _l("Acknowledgement"), "records_request": _l("Records request"),
     "reminder": _l("Reminder"), "appointment": _l("Appointment details"), "travel": _l("Travel details"),
     "opinion_ready": _l("Opinion ready"), "reply": _l("Reply"), "portal_link": _l("New portal link"),
+    "digest": _l("Daily digest"), "escalation": _l("Escalation"),
 }
 OUTBOX_STATUS_LABELS = {"queued": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Not delivered")}
 DOCUMENT_SOURCE_LABELS = {"email": _l("by email"), "portal": _l("from the portal"), "staff": _l("by staff")}

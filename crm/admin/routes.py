@@ -1,10 +1,10 @@
 """Administration: staff accounts and centers of excellence."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.access import is_admin, restrict
 from ..extensions import db
@@ -86,3 +86,63 @@ def edit_center(center_id):
     status = 422 if request.method == "POST" else 200
     return render_template("admin/center_form.html", form=form, center=center,
                            name_fields=name_fields(form), keyword_fields=keyword_fields(form)), status
+
+
+@bp.route("/mail")
+def mail():
+    """The quarantine (mail that could not be read, kept whole) and mail that could not be sent."""
+    from ..models import InboundMail, OutboundMail
+    quarantine = db.session.scalars(select(InboundMail).where(InboundMail.outcome == "rejected")
+                                    .order_by(InboundMail.received_at.desc()).limit(200)).all()
+    failed = db.session.scalars(select(OutboundMail).where(OutboundMail.status == "failed")
+                                .order_by(OutboundMail.created_at.desc()).limit(200)).all()
+    waiting = db.session.scalar(select(func.count(OutboundMail.id)).where(OutboundMail.status == "queued"))
+    return render_template("admin/mail.html", quarantine=quarantine, failed=failed, waiting=waiting)
+
+
+@bp.route("/mail/<int:mail_id>.eml")
+def quarantined_message(mail_id: int):
+    """A quarantined message as received, to read it in a mail program (audited)."""
+    from ..models import InboundMail
+    from ..services import audit
+    record = db.session.get(InboundMail, as_id(mail_id))
+    if record is None or record.outcome != "rejected":
+        abort(404)
+    audit.record("download", actor=current_user, detail=f"inbound_mail={record.id}")
+    db.session.commit()
+    return Response(record.raw, mimetype="message/rfc822",
+                    headers={"Content-Disposition": f"attachment; filename=message-{record.id}.eml"})
+
+
+@bp.route("/mail/<int:mail_id>/retry", methods=["POST"])
+def retry_message(mail_id: int):
+    """Read a quarantined message again (after a fix); it leaves the quarantine if it can be read."""
+    from ..models import InboundMail
+    from ..services.mailbox import ingest
+    record = db.session.get(InboundMail, as_id(mail_id))
+    if record is None or record.outcome != "rejected":
+        abort(404)
+    raw = record.raw
+    db.session.delete(record)
+    db.session.flush()
+    outcome = ingest(raw, source="file")
+    db.session.commit()
+    if outcome == "rejected":
+        flash(_("The message still cannot be read; it stays in the quarantine."), "warning")
+    else:
+        flash(_("The message was read and filed."), "success")
+    return redirect(url_for(".mail")), 303
+
+
+@bp.route("/mail/outbox/<int:mail_id>/retry", methods=["POST"])
+def resend(mail_id: int):
+    """Try again to deliver a message that failed."""
+    from ..models import OutboundMail
+    from ..models.base import utcnow
+    row = db.session.get(OutboundMail, as_id(mail_id))
+    if row is None or row.status != "failed":
+        abort(404)
+    row.status, row.attempts, row.next_attempt_at = "queued", 0, utcnow()
+    db.session.commit()
+    flash(_("The message will be sent again in a minute."), "success")
+    return redirect(url_for(".mail")), 303

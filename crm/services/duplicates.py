@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import datetime
 from itertools import combinations
 
 from flask_babel import lazy_gettext as _l
@@ -333,37 +334,42 @@ def surviving_id(patient_id: int) -> int | None:
     return survivor.id if survivor is not None and survivor.merged_into_id is None else None
 
 
-def merged_records(patient: Patient, *, limit: int = 50) -> list[Patient]:
-    """The records merged into ``patient``, directly or through earlier merges, newest first.
+def merged_records(patient: Patient, *, limit: int = 50) -> list[tuple[Patient, datetime]]:
+    """The records merged into ``patient``, directly or through earlier merges, with when,
+    newest first.
 
-    Found through the survivor's ``merge`` events on the audit trail (indexed by patient), so
+    Found through the survivors' ``merge`` events on the audit trail (indexed by patient), so
     that the patient's page needs no scan of the patients table.
     """
-    found: list[int] = []
+    merged_at: dict[int, datetime] = {}
     frontier = [patient.id]
-    while frontier and len(found) < limit:
-        details = db.session.scalars(select(AuditEvent.detail).where(
+    while frontier and len(merged_at) < limit:
+        events = db.session.execute(select(AuditEvent.detail, AuditEvent.created_at).where(
             AuditEvent.patient_id.in_(frontier), AuditEvent.action == "merge")).all()
-        ids = {int(m.group(1)) for d in details if (m := _MERGED_DETAIL.match(d or ""))}
-        frontier = [i for i in sorted(ids) if i not in found and i != patient.id]
-        found.extend(frontier)
-    if not found:
+        frontier = []
+        for detail, created_at in events:
+            match = _MERGED_DETAIL.match(detail or "")
+            if match and int(match.group(1)) not in merged_at and int(match.group(1)) != patient.id:
+                merged_at[int(match.group(1))] = created_at
+                frontier.append(int(match.group(1)))
+    if not merged_at:
         return []
     records = db.session.scalars(select(Patient).where(
-        Patient.id.in_(found[:limit]), Patient.merged_into_id.is_not(None))).all()
-    return sorted((r for r in records if surviving_patient(r) is patient),
-                  key=lambda r: r.id, reverse=True)
+        Patient.id.in_(list(merged_at)[:limit]), Patient.merged_into_id.is_not(None))).all()
+    return sorted(((r, merged_at[r.id]) for r in records if surviving_patient(r) is patient),
+                  key=lambda item: (item[1], item[0].id), reverse=True)
 
 
 def merged_details(patient: Patient) -> list[dict]:
     """For each record merged into ``patient``, its details that differ from the patient's
-    (another email, phone, spelling of the name…): ``[{"record": Patient, "details": {...}}]``."""
+    (another email, phone, spelling of the name…):
+    ``[{"record": Patient, "merged_at": datetime, "details": {field: value}}]``."""
     out = []
-    for record in merged_records(patient):
+    for record, merged_at in merged_records(patient):
         details = {}
         for field in KEPT_DETAILS:
             value = getattr(record, field)
             if value and value != getattr(patient, field):
                 details[field] = value
-        out.append({"record": record, "details": details})
+        out.append({"record": record, "merged_at": merged_at, "details": details})
     return out

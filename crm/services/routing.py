@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import json
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,8 +34,15 @@ class Suggestion:
     reasons: list[dict] = field(default_factory=list)
 
 
-def _folded_keywords(center: Center) -> set[str]:
-    return {fold(word) for words in (center.keywords or {}).values() for word in words if fold(word)}
+def _folded_keywords(center: Center) -> frozenset[str]:
+    return _fold_keywords(json.dumps(center.keywords or {}, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=256)
+def _fold_keywords(keywords_json: str) -> frozenset[str]:
+    """The folded keywords of a center (cached by their value: an admin's edit is a new key)."""
+    words = (word for group in json.loads(keywords_json).values() for word in group)
+    return frozenset(folded for folded in map(fold, words) if folded)
 
 
 def suggest_center(inquiry: Inquiry, centers: list[Center] | None = None) -> Suggestion:

@@ -1,0 +1,244 @@
+"""Possible duplicates: each reason found, pairs set aside, two records merged into one."""
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from crm.models import AuditEvent, Document, DuplicateDismissal, Inquiry, Message, Patient, PortalLink
+from crm.models.base import utcnow
+from crm.services import duplicates
+from crm.services.errors import NotFound, StaleVersion, ValidationError
+
+_phones = itertools.count(1)
+
+
+def person(factory, given, family, *, dob="1980-04-02", center="cardiology", **fields):
+    """A patient with an inquiry, a phone number of their own and nothing else in common."""
+    fields.setdefault("phone", f"+96650{next(_phones):07d}")
+    inquiry = factory.inquiry(given_name=given, family_name=family, date_of_birth=dob,
+                              center=center, **fields)
+    return inquiry.patient
+
+
+@pytest.fixture
+def manager(factory):
+    return factory.user(role="manager")
+
+
+def reasons_between(patient, other, user):
+    found = {m["patient"].id: m["reasons"] for m in duplicates.possible_duplicates(patient, user=user)}
+    return found.get(other.id)
+
+
+def test_each_reason_is_found(factory, db, manager):
+    amal = person(factory, "Amal", "Saleh", dob="1970-01-01", email="amal@example.com")
+    same_email = person(factory, "Noor", "Hamdan", dob="1991-05-05")
+    same_email.email = "AMAL@example.com"  # a coordinator typed it into the other record
+    same_email.refresh_search_text()
+    same_phone = person(factory, "Fahad", "Qasim", dob="1960-03-03", phone=amal.phone)
+    same_name = person(factory, "amal", "SALEH", dob="1970-01-01")
+    in_arabic = person(factory, "أمل", "صالح", dob="")
+    namesake = person(factory, "Amal", "Saleh", dob="1999-09-09")
+    stranger = person(factory, "Pedro", "Alves", dob="1970-01-01")
+    db.session.commit()
+
+    assert reasons_between(amal, same_email, manager) == ["email"]
+    assert reasons_between(amal, same_phone, manager) == ["phone"]
+    assert reasons_between(amal, same_name, manager) == ["name_and_birth_date"]
+    assert reasons_between(amal, in_arabic, manager) == ["name_transliterated"]
+    assert reasons_between(amal, namesake, manager) is None  # born on another day
+    assert reasons_between(amal, stranger, manager) is None
+    assert reasons_between(same_phone, amal, manager) == ["phone"]
+
+
+def test_names_match_across_transliterations(factory, db, manager):
+    latin = person(factory, "Mohammed", "Al-Otaibi", dob="1975-06-01")
+    arabic = person(factory, "محمد", "العتيبي", dob="1975-06-01")
+    assert reasons_between(latin, arabic, manager) == ["name_transliterated"]
+    assert reasons_between(arabic, latin, manager) == ["name_transliterated"]
+    pairs = duplicates.review_list(manager)
+    assert [(p["patient"].id, p["other"].id, p["reasons"]) for p in pairs] == \
+        [(latin.id, arabic.id, ["name_transliterated"])]
+
+
+def test_several_reasons_at_once(factory, db, manager):
+    first = person(factory, "Olga", "Petrova", dob="1985-02-02")
+    second = person(factory, "Ольга", "Петрова", dob="1985-02-02", phone=first.phone)
+    assert reasons_between(first, second, manager) == ["phone", "name_transliterated"]
+
+
+def test_review_list_pairs_newest_first_and_only_visible_ones(factory, db, manager):
+    a = person(factory, "Yusuf", "Demir", dob="1950-01-01")
+    b = person(factory, "Yusuf", "Demir", dob="1950-01-01")
+    c = person(factory, "Kenji", "Watanabe", dob="1960-01-01", center="neurology")
+    d = person(factory, "Kenji", "Watanabe", dob="", center="neurology")
+    pairs = duplicates.review_list(manager)
+    assert [(p["patient"].id, p["other"].id) for p in pairs] == [(c.id, d.id), (a.id, b.id)]
+    assert pairs[1]["reasons"] == ["name_and_birth_date"]
+    assert pairs[0]["reasons"] == ["name_transliterated"]
+    cardiology = factory.user(centers=("cardiology",))
+    assert [(p["patient"].id, p["other"].id) for p in duplicates.review_list(cardiology)] == \
+        [(a.id, b.id)]
+    assert duplicates.review_list(factory.user(role="admin")) == []
+    assert len(duplicates.review_list(manager, limit=1)) == 1
+
+
+def test_dismissed_pairs_are_not_flagged_again(factory, db, manager):
+    a = person(factory, "Nadia", "Kovacs", dob="1982-08-08")
+    b = person(factory, "Nadia", "Kovacs", dob="1982-08-08")
+    c = person(factory, "Nadia", "Kovacs", dob="")
+    duplicates.dismiss(b, a, actor=manager)
+    duplicates.dismiss(b, a, actor=manager)  # twice is once
+    db.session.commit()
+    stored = db.session.scalars(select(DuplicateDismissal)).all()
+    assert [(d.patient_id, d.other_id, d.dismissed_by_id) for d in stored] == [(a.id, b.id, manager.id)]
+    assert reasons_between(a, b, manager) is None and reasons_between(b, a, manager) is None
+    assert reasons_between(a, c, manager) == ["name_transliterated"]
+    listed = {(p["patient"].id, p["other"].id) for p in duplicates.review_list(manager)}
+    assert listed == {(a.id, c.id), (b.id, c.id)}
+
+
+def test_merge_moves_everything_and_fills_only_blanks(factory, db, manager):
+    kept = person(factory, "Ines", "Moreau", dob="", timezone="", email="ines@example.com",
+                  country="FR")
+    dup = person(factory, "Inès", "Moreau", dob="1979-11-30", timezone="Europe/Paris",
+                 email="ines.moreau@example.org", country="BE", center="neurology")
+    dup.mrn = "MRN-0042"
+    kept_inquiry, moved = kept.inquiries[0], dup.inquiries[0]
+    message = Message(inquiry_id=moved.id, direction="in", channel="email", kind="email",
+                      subject="Scans", body_text="Attached")
+    db.session.add(message)
+    db.session.flush()
+    document = Document(inquiry_id=moved.id, message_id=message.id, source="email",
+                        filename="mri.pdf", content_type="application/pdf", size=10,
+                        sha256="0" * 64, storage_name="merge-test-doc")
+    link = PortalLink(inquiry_id=moved.id, patient_id=dup.id, nonce="n" * 32,
+                      expires_at=utcnow() + timedelta(days=7))
+    db.session.add_all([document, link])
+    db.session.commit()
+    versions = (kept.version, dup.version)
+    kept_phone, dup_phone = kept.phone, dup.phone
+
+    result = duplicates.merge_patients(kept, dup, actor=manager, expected_versions=versions)
+    db.session.commit()
+    db.session.expire_all()
+
+    assert result.id == kept.id
+    kept, dup = db.session.get(Patient, kept.id), db.session.get(Patient, dup.id)
+    assert {i.id for i in kept.inquiries} == {kept_inquiry.id, moved.id}
+    assert dup.inquiries == []
+    assert db.session.get(Message, message.id).inquiry_id == moved.id
+    assert db.session.get(Document, document.id).inquiry_id == moved.id
+    assert db.session.get(PortalLink, link.id).patient_id == kept.id
+    # blanks filled, nothing set overwritten
+    assert str(kept.date_of_birth) == "1979-11-30" and kept.timezone == "Europe/Paris"
+    assert kept.mrn == "MRN-0042" and dup.mrn is None  # the unique number moved
+    assert kept.email == "ines@example.com" and kept.phone == kept_phone and kept.country == "FR"
+    assert kept.given_name == "Ines"
+    # the duplicate stays, with its own details, shown on the kept record's page
+    assert dup.merged_into_id == kept.id and dup.email == "ines.moreau@example.org"
+    assert (kept.version, dup.version) == (versions[0] + 1, versions[1] + 1)
+    [shown] = duplicates.merged_details(kept)
+    assert shown["record"].id == dup.id
+    assert shown["details"] == {"full_name": "Inès Moreau", "email": "ines.moreau@example.org",
+                                "phone": dup_phone}
+    # audited on both records, with ids and field names only
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "merge")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.patient_id, e.actor_id) for e in events] == [(kept.id, manager.id), (dup.id, manager.id)]
+    assert events[0].detail.startswith(f"merged={dup.id};inquiries=1;filled=")
+    assert "date_of_birth" in events[0].detail and "mrn" in events[0].detail
+    assert events[1].detail == f"into={kept.id};inquiries=1"
+    for event in events:
+        assert "ines" not in event.detail.lower() and "1979" not in event.detail
+    # no longer flagged, found under its survivor
+    assert duplicates.possible_duplicates(kept, user=manager) == []
+    assert duplicates.surviving_patient(dup) is kept
+    assert duplicates.surviving_id(dup.id) == kept.id and duplicates.surviving_id(kept.id) is None
+
+
+def test_merge_carries_the_duplicates_dismissals(factory, db, manager):
+    kept = person(factory, "Pedro", "Alves", dob="1966-06-06")
+    dup = person(factory, "Pedro", "Alves", dob="1966-06-06")
+    other = person(factory, "Pedro", "Alves", dob="")
+    duplicates.dismiss(dup, other, actor=manager)
+    duplicates.merge_patients(kept, dup, actor=manager, expected_versions=(kept.version, dup.version))
+    db.session.commit()
+    assert reasons_between(kept, other, manager) is None
+
+
+def test_merged_records_follow_a_chain_of_merges(factory, db, manager):
+    first = person(factory, "Omar", "Farouk", dob="1955-05-05")
+    second = person(factory, "Omar", "Farouk", dob="1955-05-05")
+    third = person(factory, "Omar", "Farouk", dob="1955-05-05")
+    duplicates.merge_patients(second, third, actor=manager, expected_versions=(second.version, third.version))
+    duplicates.merge_patients(first, second, actor=manager, expected_versions=(first.version, second.version))
+    db.session.commit()
+    assert {r.id for r, _at in duplicates.merged_records(first)} == {second.id, third.id}
+    assert duplicates.surviving_patient(third) is first
+    assert len(first.inquiries) == 3
+
+
+def test_a_stale_version_changes_nothing(factory, db, manager):
+    kept = person(factory, "Amal", "Saleh", dob="")
+    dup = person(factory, "Amal", "Saleh", dob="1970-01-01")
+    before = (kept.version, dup.version)
+    with pytest.raises(StaleVersion):
+        duplicates.merge_patients(kept, dup, actor=manager, expected_versions=(before[0], before[1] - 1))
+    db.session.rollback()
+    kept, dup = db.session.get(Patient, kept.id), db.session.get(Patient, dup.id)
+    assert (kept.version, dup.version) == before
+    assert dup.merged_into_id is None and kept.date_of_birth is None and len(dup.inquiries) == 1
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "merge")) is None
+    with pytest.raises(ValidationError):
+        duplicates.merge_patients(kept, dup, actor=manager, expected_versions=(None, "x"))
+
+
+def test_refuses_itself_and_records_already_merged(factory, db, manager):
+    a = person(factory, "Yusuf", "Demir", dob="")
+    b = person(factory, "Yusuf", "Demir", dob="")
+    c = person(factory, "Yusuf", "Demir", dob="")
+    with pytest.raises(duplicates.MergeRefused):
+        duplicates.merge_patients(a, a, actor=manager, expected_versions=(a.version, a.version))
+    duplicates.merge_patients(a, b, actor=manager, expected_versions=(a.version, b.version))
+    db.session.commit()
+    with pytest.raises(duplicates.MergeRefused):
+        duplicates.merge_patients(b, c, actor=manager, expected_versions=(b.version, c.version))
+    with pytest.raises(duplicates.MergeRefused):
+        duplicates.merge_patients(c, b, actor=manager, expected_versions=(c.version, b.version))
+
+
+def test_a_coordinator_of_another_center_cannot_merge_or_dismiss(factory, db):
+    a = person(factory, "Kenji", "Watanabe", dob="", center="transplant")
+    b = person(factory, "Kenji", "Watanabe", dob="", center="cardiology")
+    outsider = factory.user(centers=("cardiology",))
+    with pytest.raises(NotFound):
+        duplicates.merge_patients(b, a, actor=outsider, expected_versions=(b.version, a.version))
+    with pytest.raises(NotFound):
+        duplicates.dismiss(b, a, actor=outsider)
+    db.session.rollback()
+    assert db.session.get(Patient, a.id).merged_into_id is None
+    assert duplicates.possible_duplicates(b, user=outsider) == []
+    assert duplicates.review_list(outsider) == []
+
+
+def test_the_patient_page_lookup_reads_indexes_only(factory, db, manager):
+    patient = person(factory, "Olga", "Petrova", email="olga@example.com")
+    if db.session.connection().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL rightly scans a table this small; the plan is checked on SQLite")
+    captured = []
+    engine = db.session.get_bind()
+
+    def capture(conn, cursor, statement, parameters, *args):
+        captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        duplicates.possible_duplicates(patient, user=manager)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = [(s, p) for s, p in captured if "FROM patients" in s]
+    plan = [row[3] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert not any(step.startswith("SCAN") for step in plan), plan
