@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
@@ -43,6 +44,8 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
+    if request.endpoint is None:  # an error page for an unknown address
+        return request.path + ("?" + urlencode(args) if args else "")
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

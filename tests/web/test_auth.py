@@ -102,3 +102,9 @@ def test_admins_manage_accounts_but_see_no_cases(client, auth, factory):
 def test_coordinators_cannot_open_administration(client, auth, factory):
     auth.login(factory.user())
     assert client.get("/admin/").status_code == 403
+
+
+def test_an_unknown_address_is_a_404_page_for_a_signed_in_user(client, auth, factory):
+    auth.login(factory.user())
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and b"lang=" in response.data
