@@ -114,7 +114,7 @@ class TransitionForm(FlaskForm):
     version = HiddenField()
     outcome = SelectField(_l("Outcome"), validate_choice=False)
     # the length rule, with its message, is the pipeline's
-    note = TextAreaField(_l("Note (optional)"), render_kw={"maxlength": 4000, "rows": 2})
+    note = TextAreaField(_l("Note (optional)"), id="move_note", render_kw={"maxlength": 4000, "rows": 2})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,7 +122,7 @@ class TransitionForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Internal note"), render_kw={"maxlength": 5000, "rows": 3})
+    body = TextAreaField(_l("Internal note"), id="note_body", render_kw={"maxlength": 5000, "rows": 3})
     submit = SubmitField(_l("Add note"))
 
 
@@ -131,13 +131,13 @@ def current_locale() -> str:
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Message to the patient"), render_kw={"maxlength": 10000, "rows": 5, "dir": "auto"})
+    body = TextAreaField(_l("Message to the patient"), id="reply_body", render_kw={"maxlength": 10000, "rows": 5, "dir": "auto"})
     submit = SubmitField(_l("Send to the patient"))
 
 
 class RecordsRequestForm(FlaskForm):
     items = MultiCheckboxField(_l("Records to ask for"), validate_choice=False)
-    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    note = TextAreaField(_l("A word for the patient (optional)"), id="records_note", render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
     submit = SubmitField(_l("Ask the patient"))
 
     def __init__(self, *args, **kwargs):
@@ -150,7 +150,7 @@ class AppointmentForm(FlaskForm):
     time = TimeField(_l("Time (Boston)"), validators=[Optional()])
     location = StringField(_l("Where"), render_kw={"maxlength": 300})
     clinician = StringField(_l("With (physician or department)"), render_kw={"maxlength": 200})
-    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    note = TextAreaField(_l("A word for the patient (optional)"), id="appointment_note", render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
     submit = SubmitField(_l("Send the appointment"))
 
 
@@ -160,5 +160,5 @@ class TravelForm(FlaskForm):
     lodging = StringField(_l("Lodging"), render_kw={"maxlength": 300})
     airport_pickup = StringField(_l("Airport pickup"), render_kw={"maxlength": 300})
     interpreter = StringField(_l("Interpreter"), render_kw={"maxlength": 300})
-    note = TextAreaField(_l("A word for the patient (optional)"), render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    note = TextAreaField(_l("A word for the patient (optional)"), id="travel_note", render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
     submit = SubmitField(_l("Send the travel details"))

@@ -113,20 +113,21 @@ def create():
 
 def detail_context(inquiry, **forms):
     moves = pipeline.allowed_moves(inquiry, current_user)
-    transition_form = forms.get("transition_form") or TransitionForm(version=inquiry.version)
+    # the forms not submitted are built empty: a refused reply never fills the note box
+    transition_form = forms.get("transition_form") or TransitionForm(formdata=None, version=inquiry.version)
     return {"inquiry": inquiry, "patient": inquiry.patient, "moves": moves,
             "timeline": worklist.timeline(inquiry), "transition_form": transition_form,
-            "note_form": forms.get("note_form") or NoteForm(), "stalled": worklist.is_stalled(inquiry),
+            "note_form": forms.get("note_form") or NoteForm(formdata=None), "stalled": worklist.is_stalled(inquiry),
             "path": pipeline.path_for(inquiry.service),
             "open_tasks": followups.open_tasks_of(inquiry),
             "suggestion": routing.suggest_center(inquiry) if inquiry.center is None else None,
             "centers": active_centers(), "locale": current_locale(),
             "messages": conversation.thread(inquiry), "checklist": conversation.checklist(inquiry),
             "documents": conversation.documents_of(inquiry),
-            "reply_form": forms.get("reply_form") or ReplyForm(),
-            "records_form": forms.get("records_form") or RecordsRequestForm(),
-            "appointment_form": forms.get("appointment_form") or AppointmentForm(),
-            "travel_form": forms.get("travel_form") or TravelForm()}
+            "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
+            "records_form": forms.get("records_form") or RecordsRequestForm(formdata=None),
+            "appointment_form": forms.get("appointment_form") or AppointmentForm(formdata=None),
+            "travel_form": forms.get("travel_form") or TravelForm(formdata=None)}
 
 
 @bp.route("/<int:inquiry_id>")

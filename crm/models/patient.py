@@ -69,7 +69,7 @@ class Patient(db.Model):
     #: Mail to the address bounced: the coordinator must find another way.
     email_bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set on a duplicate merged into another patient; the record stays for the audit trail.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

@@ -17,7 +17,7 @@ REASON_LABELS = {
 class MergeForm(FlaskForm):
     """Which of the two records is kept, and the versions both were read at."""
 
-    survivor = RadioField(_l("Record to keep"), coerce=int)
+    survivor = RadioField(_l("Which record do you keep?"), coerce=int)
     patient_version = HiddenField()
     other_version = HiddenField()
     submit = SubmitField(_l("Merge the two records"))

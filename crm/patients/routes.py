@@ -26,13 +26,21 @@ def visible_inquiries_of(patient):
         .order_by(Inquiry.created_at.desc())).all()
 
 
+def to_survivor(patient_id: int, endpoint: str):
+    """A redirect to the record that ``patient_id`` was merged into (if the user may see it),
+    or None when it was not merged."""
+    survivor_id = duplicates.surviving_id(as_id(patient_id))
+    if survivor_id is None:
+        return None
+    get_patient(current_user, survivor_id)
+    flash(_("The record you opened was merged into this one."), "info")
+    return redirect(url_for(endpoint, patient_id=survivor_id))
+
+
 @bp.route("/<int:patient_id>")
 def detail(patient_id: int):
-    survivor_id = duplicates.surviving_id(as_id(patient_id))
-    if survivor_id is not None:
-        get_patient(current_user, survivor_id)
-        flash(_("The record you opened was merged into this one."), "info")
-        return redirect(url_for(".detail", patient_id=survivor_id))
+    if merged := to_survivor(patient_id, ".detail"):
+        return merged
     patient = get_patient(current_user, patient_id)
     inquiries = visible_inquiries_of(patient)
     matches = duplicates.possible_duplicates(patient, user=current_user)
@@ -45,6 +53,8 @@ def detail(patient_id: int):
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
 def edit(patient_id: int):
+    if merged := to_survivor(patient_id, ".edit"):
+        return merged
     patient = get_patient(current_user, patient_id)
     form = PatientEditForm(obj=patient if request.method == "GET" else None)
     if request.method == "GET":

@@ -124,8 +124,9 @@ def too_large(error):
     link = _open(token) if token else None
     if link is None:
         return _expired()[0], 413
-    form = _upload_form(link)
+    form = PortalUploadForm(formdata=None)  # the body is not read again: it is too large
+    form.item.choices = portal.item_choices(link)
     form.file.errors = [_("This file is larger than %(max)s MB. Send it in parts, or as a ZIP.",
                           max=current_app.config["MAX_UPLOAD_MB"])]
     return render_template("portal/view.html", token=token, **portal.page(link),
-                           reply_form=PortalReplyForm(), upload_form=form), 413
+                           reply_form=PortalReplyForm(formdata=None), upload_form=form), 413

@@ -113,8 +113,9 @@ def find_patient_by_email(email: str | None) -> Patient | None:
     """The existing patient with this email address (case-insensitive), if any."""
     if not email:
         return None
-    return db.session.scalars(select(Patient).where(Patient.email_lower == email.lower())
-                              .order_by(Patient.id).limit(1)).first()
+    from .duplicates import surviving_patient
+    return surviving_patient(db.session.scalars(select(Patient).where(Patient.email_lower == email.lower())
+                                                .order_by(Patient.id).limit(1)).first())
 
 
 def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,

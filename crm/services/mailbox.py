@@ -120,11 +120,9 @@ def find_thread(parsed: ParsedMail) -> Inquiry | None:
         inquiry = db.session.get(Inquiry, inquiry_id)
         if inquiry is not None:
             return inquiry
-    patient = find_patient_by_email(parsed.from_addr)
+    patient = find_patient_by_email(parsed.from_addr)  # the surviving record after a merge
     if patient is None:
         return None
-    if patient.merged_into_id:
-        patient = db.session.get(Patient, patient.merged_into_id) or patient
     return db.session.scalars(select(Inquiry).where(Inquiry.patient_id == patient.id,
                                                     Inquiry.stage != "closed")
                               .order_by(Inquiry.created_at.desc()).limit(1)).first()

@@ -66,7 +66,8 @@ def upload(link: PortalLink, file, item_value: str | None):
     limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     data = file.stream.read(limit + 1)
     if not data:
-        raise ValidationError("file", _l("Choose a file to send."))
+        raise ValidationError("file", _l("This file is empty. Check the file and send it again.")
+                              if file.filename else _l("Choose a file to send."))
     item = None
     if item_value and item_value != OTHER:
         item = next((i for i in conversation.missing_items(link.inquiry) if str(i.id) == item_value), None)

@@ -101,6 +101,7 @@ def upgrade():
     )
     with op.batch_alter_table('portal_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_portal_links_inquiry_id'), ['inquiry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_portal_links_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -157,6 +158,7 @@ def upgrade():
         batch_op.add_column(sa.Column('email_bounced_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_patients_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patients_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_patients_merged_into_id_patients'), 'patients', ['merged_into_id'], ['id'])
 
     with op.batch_alter_table('tasks', schema=None) as batch_op:
@@ -187,6 +189,7 @@ def downgrade():
 
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_patients_merged_into_id_patients'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_patients_merged_into_id'))
         batch_op.drop_index(batch_op.f('ix_patients_name_key'))
         batch_op.drop_column('merged_into_id')
         batch_op.drop_column('email_bounced_at')
@@ -205,6 +208,7 @@ def downgrade():
 
     op.drop_table('messages')
     with op.batch_alter_table('portal_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_portal_links_patient_id'))
         batch_op.drop_index(batch_op.f('ix_portal_links_inquiry_id'))
 
     op.drop_table('portal_links')

@@ -5,7 +5,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from crm.models import AuditEvent, Document, DuplicateDismissal, Inquiry, Message, Patient, PortalLink
+from crm.models import (
+    AuditEvent,
+    Document,
+    DuplicateDismissal,
+    Message,
+    Patient,
+    PortalLink,
+)
 from crm.models.base import utcnow
 from crm.services import duplicates
 from crm.services.errors import NotFound, StaleVersion, ValidationError
@@ -150,8 +157,8 @@ def test_merge_moves_everything_and_fills_only_blanks(factory, db, manager):
     assert events[0].detail.startswith(f"merged={dup.id};inquiries=1;filled=")
     assert "date_of_birth" in events[0].detail and "mrn" in events[0].detail
     assert events[1].detail == f"into={kept.id};inquiries=1"
-    for event in events:
-        assert "ines" not in event.detail.lower() and "1979" not in event.detail
+    for merge_event in events:
+        assert "ines" not in merge_event.detail.lower() and "1979" not in merge_event.detail
     # no longer flagged, found under its survivor
     assert duplicates.possible_duplicates(kept, user=manager) == []
     assert duplicates.surviving_patient(dup) is kept
@@ -178,6 +185,15 @@ def test_merged_records_follow_a_chain_of_merges(factory, db, manager):
     assert {r.id for r, _at in duplicates.merged_records(first)} == {second.id, third.id}
     assert duplicates.surviving_patient(third) is first
     assert len(first.inquiries) == 3
+    assert duplicates.review_list(manager) == []
+
+
+def test_a_detail_shared_by_many_does_not_fill_the_review_list(factory, db, manager):
+    family = [person(factory, given, "Haddad", dob=f"19{50 + n}-01-01", phone="+966501234567")
+              for n, given in enumerate(("Rami", "Dina", "Samir", "Lina", "Karim", "Hiba"))]
+    pairs = duplicates.review_list(manager)
+    assert len(pairs) == 10  # of the 15 pairs, the newest records' first
+    assert pairs[0]["other"].id == family[-1].id and pairs[0]["reasons"] == ["phone"]
 
 
 def test_a_stale_version_changes_nothing(factory, db, manager):

@@ -77,6 +77,8 @@ def test_merge_through_the_compare_page(client, coordinator, pair, db):
     assert redirect.status_code == 302 and redirect.headers["Location"].endswith(f"/patients/{older.id}")
     assert "The record you opened was merged into this one." in client.get(
         redirect.headers["Location"]).get_data(as_text=True)
+    assert client.get(f"/patients/{newer.id}/edit").headers["Location"].endswith(
+        f"/patients/{older.id}/edit")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "merge")).all()
     assert {e.patient_id for e in events} == {older.id, newer.id}
     assert {e.actor_id for e in events} == {coordinator.id}
