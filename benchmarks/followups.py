@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/followups.py [--database URL] [--tasks N] [--routes R]
 Prints: the median time to route a new inquiry (suggestion + coordinator + decision), the time
-to create one end to end, and the time of one sweep (stalled cases + escalation), run twice
+to create one end to end, and the time of one sweep (stalled cases, escalation, records reminders, digests), run twice
 (the second run finds nothing new to do). Targets (issue 4): routing < 20 ms, a sweep < 1 s.
 """
 from __future__ import annotations
@@ -95,10 +95,13 @@ def main() -> None:
         for run in (1, 2):
             t0 = time.perf_counter()
             stalled = sweeps.detect_stalled_cases(batch=100_000)
-            escalated = sweeps.escalate_overdue_tasks()
+            escalated = sweeps.escalate_overdue_tasks(batch=100_000)
+            reminded = sweeps.send_records_reminders()
+            digests = sweeps.send_daily_digests()
             db.session.commit()
             print(f"sweep {run}: {(time.perf_counter() - t0) * 1000:.0f} ms "
-                  f"({stalled} stalled cases flagged, {escalated} tasks escalated)")
+                  f"({stalled} stalled cases flagged, {escalated} tasks escalated, "
+                  f"{reminded} records reminders, {digests} digests)")
 
 
 if __name__ == "__main__":
