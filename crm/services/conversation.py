@@ -109,6 +109,7 @@ def request_records(inquiry: Inquiry, items: Iterable[str], *, actor: User, note
     row = outbox.queue_patient_mail(inquiry, "records_request", actor=actor,
                                     items=_item_labels(missing), note=note)
     followups.wait_on_patient(inquiry, at=now)
+    followups.ensure_records_chase(inquiry, at=now)
     _sent(inquiry, row, actor=actor, kind="records_request")
     return missing
 

@@ -143,6 +143,20 @@ def patient_answered(inquiry: Inquiry, *, at: datetime | None = None) -> None:
     db.session.flush()
 
 
+def ensure_records_chase(inquiry: Inquiry, *, at: datetime) -> Task | None:
+    """Records asked for again while the case is in ``records`` and nothing chases them (all had
+    arrived, or the chase ended in a call): chasing starts over. Flushes."""
+    if inquiry.stage != "records" or db.session.scalar(select(Task.id).where(
+            Task.inquiry_id == inquiry.id, Task.kind.in_(("records_chase", "call_patient")),
+            Task.state == OPEN)):
+        return None
+    task = Task(inquiry_id=inquiry.id, kind="records_chase", state=OPEN, created_at=at,
+                due_at=RULES_BY_KIND["records_chase"].due(calendar(), at), assignee_id=inquiry.coordinator_id)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
 def complete_by_system(task: Task, *, at: datetime) -> None:
     """A job did the task (e.g. sent the reminder): done, and the next chase planned. Flushes."""
     task.state, task.completed_at = DONE, at

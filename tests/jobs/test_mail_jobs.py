@@ -125,3 +125,15 @@ def test_friday_evening_spanish_request_end_to_end(db, factory, client):
         sweeps.escalate_overdue_tasks(monday_noon)
         sweeps.send_daily_digests(monday_noon)
     assert len(mails(db, "escalation")) == 1 and len(mails(db, "digest")) == 1
+
+
+def test_records_asked_again_after_all_arrived_are_chased_again(db, factory):
+    coordinator = factory.user()
+    inquiry = factory.inquiry(coordinator_id=coordinator.id)
+    to_records(inquiry, coordinator)
+    [item] = conversation.request_records(inquiry, ["lab_results"], actor=coordinator)
+    conversation.mark_received(inquiry, item.id, actor=coordinator)
+    assert open_task(db, inquiry, "records_chase") is None
+    conversation.request_records(inquiry, ["lab_results"], actor=coordinator)  # unreadable: again
+    assert open_task(db, inquiry, "records_chase") is not None
+    assert sweeps.send_records_reminders(utcnow() + timedelta(days=7)) == 1
