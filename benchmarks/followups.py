@@ -95,7 +95,7 @@ def main() -> None:
         for run in (1, 2):
             t0 = time.perf_counter()
             stalled = sweeps.detect_stalled_cases(batch=100_000)
-            escalated = sweeps.escalate_overdue_tasks(batch=100_000)
+            escalated = sweeps.escalate_overdue_tasks()
             reminded = sweeps.send_records_reminders()
             digests = sweeps.send_daily_digests()
             db.session.commit()

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -48,25 +48,30 @@ def _task_line(task: Task, now: datetime) -> dict:
             "assignee": task.assignee.name if task.assignee else "—"}
 
 
-def escalate_overdue_tasks(now=None, *, batch: int = 500) -> int:
+def escalate_overdue_tasks(now=None, *, batch: int = 50_000, listed: int = 50) -> int:
     """Tasks overdue for longer than ``ESCALATE_AFTER`` (clocks not paused) are escalated once:
-    marked, and mailed to every manager in the same transaction. Returns how many."""
+    marked, and mailed to every manager in the same transaction (the ``listed`` oldest named,
+    the rest counted). Returns how many."""
     now = now or utcnow()
-    tasks = db.session.scalars(
-        select(Task).where(Task.state == OPEN, Task.escalated_at.is_(None), Task.paused_at.is_(None),
-                           Task.due_at < now - ESCALATE_AFTER)
-        .options(joinedload(Task.inquiry), joinedload(Task.assignee))
+    ids = db.session.scalars(
+        select(Task.id).where(Task.state == OPEN, Task.escalated_at.is_(None), Task.paused_at.is_(None),
+                              Task.due_at < now - ESCALATE_AFTER)
         .order_by(Task.due_at).limit(batch)).all()
-    if not tasks:
+    if not ids:
         return 0
-    for task in tasks:
-        task.escalated_at = now
+    oldest = db.session.scalars(select(Task).where(Task.id.in_(ids[:listed]))
+                                .options(joinedload(Task.inquiry), joinedload(Task.assignee))
+                                .order_by(Task.due_at)).all()
+    for chunk in range(0, len(ids), 5000):
+        db.session.execute(update(Task).where(Task.id.in_(ids[chunk:chunk + 5000]))
+                           .values(escalated_at=now), execution_options={"synchronize_session": False})
     managers = db.session.scalars(select(User).where(User.role == "manager", User.is_active.is_(True)))
     for manager in managers:
         with force_locale(manager.ui_locale):
-            lines = [_task_line(t, now) for t in tasks]
-        outbox.queue_staff_mail(manager, "escalation", tasks=lines, count=len(tasks))
-    return len(tasks)
+            lines = [_task_line(t, now) for t in oldest]
+        outbox.queue_staff_mail(manager, "escalation", tasks=lines, count=len(ids),
+                                more=len(ids) - len(oldest))
+    return len(ids)
 
 
 def send_records_reminders(now=None, *, batch: int = 500) -> int:

@@ -41,6 +41,8 @@ class Task(db.Model):
         Index("ix_tasks_state_due", "state", "due_at"),
         Index("ix_tasks_assignee_state_due", "assignee_id", "state", "due_at"),
         Index("ix_tasks_inquiry_state", "inquiry_id", "state"),
+        # the escalation sweep: open tasks not escalated yet, oldest first
+        Index("ix_tasks_state_escalated_due", "state", "escalated_at", "due_at"),
     )
 
     @property
