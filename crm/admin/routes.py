@@ -118,14 +118,11 @@ def quarantined_message(mail_id: int):
 def retry_message(mail_id: int):
     """Read a quarantined message again (after a fix); it leaves the quarantine if it can be read."""
     from ..models import InboundMail
-    from ..services.mailbox import ingest
+    from ..services.mailbox import read_again
     record = db.session.get(InboundMail, as_id(mail_id))
     if record is None or record.outcome != "rejected":
         abort(404)
-    raw = record.raw
-    db.session.delete(record)
-    db.session.flush()
-    outcome = ingest(raw, source="file")
+    outcome = read_again(record)
     db.session.commit()
     if outcome == "rejected":
         flash(_("The message still cannot be read; it stays in the quarantine."), "warning")
@@ -138,11 +135,11 @@ def retry_message(mail_id: int):
 def resend(mail_id: int):
     """Try again to deliver a message that failed."""
     from ..models import OutboundMail
-    from ..models.base import utcnow
+    from ..services.outbox import send_again
     row = db.session.get(OutboundMail, as_id(mail_id))
     if row is None or row.status != "failed":
         abort(404)
-    row.status, row.attempts, row.next_attempt_at = "queued", 0, utcnow()
+    send_again(row)
     db.session.commit()
     flash(_("The message will be sent again in a minute."), "success")
     return redirect(url_for(".mail")), 303

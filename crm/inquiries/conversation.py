@@ -11,10 +11,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..main.forms import save_with
-from ..models import Document
 from ..services import audit, conversation, uploads
-from ..services.errors import NotFound, ValidationError
-from ..services.visibility import as_id, get_inquiry
+from ..services.errors import ValidationError
+from ..services.visibility import get_inquiry
 from .forms import AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm
 from .routes import bp, detail_context
 
@@ -73,18 +72,14 @@ def send_appointment(inquiry_id: int):
     inquiry = get_inquiry(current_user, inquiry_id)
     form = AppointmentForm()
     if form.validate_on_submit():
-        if not form.date.data or not form.time.data:
-            form.date.errors = [_("Give the date and the time of the appointment.")]
-        elif not (form.location.data or "").strip():
-            form.location.errors = [_("Say where the appointment is.")]
-        else:
-            when = datetime.combine(form.date.data, form.time.data, ZoneInfo(current_app.config["TIMEZONE"]))
-            saved, _row = save_with(form, lambda: conversation.send_appointment(
-                inquiry, actor=current_user, when=when, location=form.location.data.strip(),
-                clinician=(form.clinician.data or "").strip(), note=(form.note.data or "").strip()))
-            if saved:
-                flash(_("The appointment details are on their way to the patient."), "success")
-                return _back(inquiry_id)
+        when = datetime.combine(form.date.data, form.time.data, ZoneInfo(current_app.config["TIMEZONE"])) \
+            if form.date.data and form.time.data else None
+        saved, _row = save_with(form, lambda: conversation.send_appointment(
+            inquiry, actor=current_user, when=when, location=form.location.data or "",
+            clinician=form.clinician.data or "", note=form.note.data or ""))
+        if saved:
+            flash(_("The appointment details are on their way to the patient."), "success")
+            return _back(inquiry_id)
     return _again(inquiry_id, appointment_form=form)
 
 
@@ -120,9 +115,7 @@ def new_portal_link(inquiry_id: int):
 def document(inquiry_id: int, document_id: int):
     """A document of the case, for staff who may see the case; the download is audited."""
     inquiry = get_inquiry(current_user, inquiry_id)
-    doc = db.session.get(Document, as_id(document_id))
-    if doc is None or doc.inquiry_id != inquiry.id:
-        raise NotFound()
+    doc = conversation.get_document(inquiry, document_id)
     path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
     audit.record("download", actor=current_user, inquiry=inquiry, detail=f"document={doc.id}")
     db.session.commit()

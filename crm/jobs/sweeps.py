@@ -94,7 +94,7 @@ def send_records_reminders(now=None, *, batch: int = 500) -> int:
                 task = db.session.get(Task, task_id)
                 items = conversation.missing_items(task.inquiry)
                 row = outbox.queue_patient_mail(task.inquiry, "reminder", dedupe_key=f"reminder:{task.id}",
-                                                items=conversation._item_labels(items))
+                                                items=conversation.item_labels(items))
                 if row is None and (not task.inquiry.patient.email or task.inquiry.patient.email_bounced_at):
                     continue  # no address: the chase stays with the coordinator
                 followups.complete_by_system(task, at=now)

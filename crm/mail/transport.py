@@ -41,6 +41,8 @@ def build_email(row: OutboundMail) -> EmailMessage:
 class FileTransport:
     """Writes each message as ``<id>-<kind>.eml``: ``make run`` works offline."""
 
+    broken = False
+
     def __init__(self, directory: str):
         self.directory = Path(directory)
 
@@ -70,6 +72,8 @@ class SmtpTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
         self.client: smtplib.SMTP | None = None
+        #: set when the connection died mid-batch: the rest of the batch waits
+        self.broken = False
         if self.scheme not in ("smtp", "smtps", "smtp+starttls"):
             raise ValueError("CRM_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://")
 
@@ -79,10 +83,14 @@ class SmtpTransport:
                                            context=ssl.create_default_context())
         else:
             self.client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.scheme == "smtp+starttls":
                 self.client.starttls(context=ssl.create_default_context())
-        if self.user:
-            self.client.login(self.user, self.password or "")
+            if self.user:
+                self.client.login(self.user, self.password or "")
+        except BaseException:  # no half-open connection left behind
+            self.client.close()
+            raise
         return self
 
     def __exit__(self, *exc):

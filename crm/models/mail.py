@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
@@ -89,6 +89,8 @@ class Message(db.Model):
     to_addr: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
+    #: Attachments not kept as documents (type or size): their names; they stay in the raw mail.
+    refused_attachments: Mapped[list] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8))
     #: The RFC 5322 Message-ID (theirs for mail in, ours for mail out): replies thread by it.
     message_id: Mapped[str | None] = mapped_column(String(255), index=True)

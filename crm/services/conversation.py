@@ -19,18 +19,21 @@ from ..models import ChecklistItem, Document, Inquiry, Message, OutboundMail, Us
 from ..models.base import utcnow
 from ..models.mail import RECORD_ITEMS
 from . import audit, followups, outbox, portal_links
-from .errors import ValidationError
+from .errors import NotFound, ValidationError
 from .uploads import StoredFile
 from .validation import clean_text
+from .visibility import as_id
 
 BODY_MAX = 10000
 
 
 def thread(inquiry: Inquiry) -> list[Message]:
     """Every message of the case, oldest first, with its documents."""
-    return list(db.session.scalars(select(Message).where(Message.inquiry_id == inquiry.id)
-                                   .options(selectinload(Message.documents), selectinload(Message.author))
-                                   .order_by(Message.created_at, Message.id)))
+    return list(db.session.scalars(
+        select(Message).where(Message.inquiry_id == inquiry.id)
+        .options(selectinload(Message.documents).selectinload(Document.checklist_item),
+                 selectinload(Message.author), selectinload(Message.outbound))
+        .order_by(Message.created_at, Message.id)))
 
 
 def documents_of(inquiry: Inquiry) -> list[Document]:
@@ -47,7 +50,7 @@ def missing_items(inquiry: Inquiry) -> list[ChecklistItem]:
     return [item for item in checklist(inquiry) if not item.is_received]
 
 
-def _item_labels(items: Iterable[ChecklistItem]) -> list[str]:
+def item_labels(items: Iterable[ChecklistItem]) -> list[str]:
     return [str(labels.RECORD_ITEM_LABELS.get(i.item, i.item)) for i in items]
 
 
@@ -107,16 +110,26 @@ def request_records(inquiry: Inquiry, items: Iterable[str], *, actor: User, note
     db.session.flush()
     missing = missing_items(inquiry)
     row = outbox.queue_patient_mail(inquiry, "records_request", actor=actor,
-                                    items=_item_labels(missing), note=note)
+                                    items=item_labels(missing), note=note)
     followups.wait_on_patient(inquiry, at=now)
     followups.ensure_records_chase(inquiry, at=now)
     _sent(inquiry, row, actor=actor, kind="records_request")
     return missing
 
 
-def send_appointment(inquiry: Inquiry, *, actor: User, when: datetime, location: str,
+def send_appointment(inquiry: Inquiry, *, actor: User, when: datetime | None, location: str,
                      clinician: str = "", note: str = "") -> OutboundMail:
     """The appointment's details, with the time in Boston and in the patient's zone. Flushes."""
+    errors: dict = {}
+    if when is None:
+        errors["date"] = _l("Give the date and the time of the appointment.")
+    location = clean_text(location, "location", errors, max_len=300)
+    if not location and "location" not in errors:
+        errors["location"] = _l("Say where the appointment is.")
+    clinician = clean_text(clinician, "clinician", errors, max_len=200) or ""
+    note = clean_text(note, "note", errors, max_len=2000) or ""
+    if errors:
+        raise ValidationError(fields=errors)
     _check_reachable(inquiry)
     patient = inquiry.patient
     center_zone = ZoneInfo(current_app.config["TIMEZONE"])
@@ -202,6 +215,14 @@ def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: 
         if not missing_items(inquiry):
             followups.on_event(inquiry, "records_complete", actor=None, at=at)
     db.session.flush()
+    return document
+
+
+def get_document(inquiry: Inquiry, document_id) -> Document:
+    """A document of this inquiry (the caller checked the inquiry is visible), else NotFound."""
+    document = db.session.get(Document, as_id(document_id))
+    if document is None or document.inquiry_id != inquiry.id:
+        raise NotFound()
     return document
 
 

@@ -119,19 +119,23 @@ def find_patient_by_email(email: str | None) -> Patient | None:
 
 
 def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
-                   consent: bool = False, origin: str | None = None, acknowledge: bool = True) -> Inquiry:
+                   consent: bool = False, origin: str | None = None, acknowledge: bool = True,
+                   contact_required: bool = True) -> Inquiry:
     """Validate ``data`` field by field, find or create the patient, open the inquiry. Flushes.
 
     An existing patient (same email) is reused and only their blank fields are filled in:
     an anonymous visitor never overwrites what the center already knows.
+
+    :param contact_required: False only for mail whose sender address cannot be kept: the case
+        is opened all the same, and the coordinator finds another way to answer.
     """
     errors: dict = {}
     patient_data = clean_patient_data(data, errors)
     case_data = clean_case_data(data, errors)
     if source not in SOURCES:
         errors["source"] = _l("Choose one of the options offered.")
-    if not patient_data.get("email") and not patient_data.get("phone") and "email" not in errors \
-            and "phone" not in errors:
+    if contact_required and not patient_data.get("email") and not patient_data.get("phone") \
+            and "email" not in errors and "phone" not in errors:
         errors["email"] = _l("Give an email address or a phone number so that we can answer.")
     if patient_data.get("mrn") and db.session.scalar(
             select(Patient.id).where(Patient.mrn == patient_data["mrn"])):

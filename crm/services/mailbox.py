@@ -69,6 +69,15 @@ def ingest(raw: bytes, *, source: str) -> str:
     return REJECTED
 
 
+def read_again(record: InboundMail) -> str:
+    """A quarantined message read again (after a fix): it leaves the quarantine if it can now be
+    read, else it stays, once. Flushes."""
+    raw = record.raw
+    db.session.delete(record)
+    db.session.flush()
+    return ingest(raw, source="file")
+
+
 def _apply(raw: bytes, parsed: ParsedMail, key: str, source: str) -> str:
     record = InboundMail(message_key=key, source=source, outcome=REJECTED, reason="",
                          size=len(raw), raw=raw, received_at=utcnow())
@@ -131,10 +140,9 @@ def find_thread(parsed: ParsedMail) -> Inquiry | None:
 def _open_inquiry(parsed: ParsedMail) -> Inquiry:
     """A new inquiry (``source=email``) for a sender we do not know, or whose cases are closed."""
     given, _, family = (parsed.from_name or parsed.from_addr.split("@")[0]).strip("\"' ").partition(" ")
-    language = parsed.language if parsed.language else None
     data = {"given_name": given[:100] or "?", "family_name": family[:100] or "—",
             "email": parsed.from_addr, "service": "second_opinion_in_person",
-            "preferred_language": _contract_language(language) or guess_language(
+            "preferred_language": _contract_language(parsed.language) or guess_language(
                 f"{parsed.subject}\n{parsed.text}"),
             "reason": (f"{parsed.subject}\n\n{parsed.text}" if parsed.subject else parsed.text)[:REASON_MAX]
             or "—"}
@@ -142,27 +150,8 @@ def _open_inquiry(parsed: ParsedMail) -> Inquiry:
         return create_inquiry(data, source="email", origin="mail")
     except DomainError:
         # an address our validator refuses (rare but real): keep the case, without it
-        data["email"] = None
-        data["phone"] = None
-        data["given_name"], data["family_name"] = data["given_name"] or "?", data["family_name"] or "—"
-        return _create_without_contact(data)
-
-
-def _create_without_contact(data: dict) -> Inquiry:
-    from ..models import StageChange
-    from . import followups, routing
-    now = utcnow()
-    patient = Patient(given_name=data["given_name"], family_name=data["family_name"],
-                      preferred_language=data["preferred_language"], created_at=now, version=1)
-    patient.refresh_search_text()
-    inquiry = Inquiry(patient=patient, service=data["service"], stage="new", source="email",
-                      reason=data["reason"], created_at=now, updated_at=now, stage_entered_at=now,
-                      version=1)
-    db.session.add_all([patient, inquiry, StageChange(inquiry=inquiry, to_stage="new", created_at=now)])
-    db.session.flush()
-    followups.on_stage_change(inquiry, None, "new", actor=None, at=now)
-    routing.route_inquiry(inquiry, actor=None)
-    return inquiry
+        return create_inquiry({**data, "email": None}, source="email", origin="mail",
+                              contact_required=False)
 
 
 def _contract_language(value: str | None) -> str | None:
@@ -183,7 +172,7 @@ def _message(inquiry: Inquiry, record: InboundMail, parsed: ParsedMail, *, kind:
 
 def _attach(inquiry: Inquiry, message: Message, parsed: ParsedMail) -> None:
     """Attachments of the accepted kinds become the case's documents; the others stay in the
-    raw message, and the thread says so."""
+    raw message, and the thread names them."""
     config = current_app.config
     refused = []
     for attachment in parsed.attachments:
@@ -194,9 +183,7 @@ def _attach(inquiry: Inquiry, message: Message, parsed: ParsedMail) -> None:
             refused.append(attachment.filename or attachment.content_type)
             continue
         conversation.add_document(inquiry, stored, source="email", message=message)
-    if refused:
-        message.body_text += "\n\n[" + ", ".join(refused)[:500] + ": not kept as documents (type or size); " \
-            "they remain in the original message]"
+    message.refused_attachments = [name[:200] for name in refused]
     db.session.flush()
 
 

@@ -120,7 +120,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due(now: datetime | None = None, *, limit: int = 200) -> dict[str, int]:
-    """Send what is due, committing after each message: a crash never sends one twice.
+    """Send what is due, committing after each message: a crash can repeat at most the one
+    message in flight, under the same Message-ID (receivers drop the copy).
 
     A refused recipient (5xx) fails the message for good (and flags a patient's address);
     anything else is retried later with backoff, up to ``SMTP_MAX_ATTEMPTS``."""
@@ -133,40 +134,41 @@ def deliver_due(now: datetime | None = None, *, limit: int = 200) -> dict[str, i
     if not ids:
         return counts
     try:
-        transport = transport_for(config).__enter__()
-    except (OSError, smtplib.SMTPException) as error:
-        for row_id in ids:
+        with transport_for(config) as transport:
+            for row_id in ids:
+                outcome = _deliver_one(transport, db.session.get(OutboundMail, row_id), now)
+                counts[outcome] += 1
+                db.session.commit()
+                if outcome == "retry" and transport.broken:
+                    break  # the connection is gone: the rest waits for the next run
+    except (OSError, smtplib.SMTPException) as error:  # could not connect at all
+        for row_id in ids[sum(counts.values()):]:
             _retry(db.session.get(OutboundMail, row_id), now, f"connection: {type(error).__name__}")
             counts["retry"] += 1
         db.session.commit()
-        log.warning("mail server unreachable (%s): %d messages wait", type(error).__name__, len(ids))
-        return counts
-    try:
-        for row_id in ids:
-            row = db.session.get(OutboundMail, row_id)
-            try:
-                transport.send(row, build_email(row))
-            except PermanentError as error:
-                row.status, row.last_error, row.attempts = FAILED, str(error)[:500], row.attempts + 1
-                _flag_patient_address(row, now)
-                counts["failed"] += 1
-            except (OSError, smtplib.SMTPException) as error:
-                _retry(row, now, f"{type(error).__name__}: {getattr(error, 'smtp_code', '')}")
-                counts["retry"] += 1
-                db.session.commit()
-                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected)):
-                    break  # the connection is gone: the rest waits for the next run
-                continue
-            else:
-                row.status, row.sent_at, row.attempts, row.last_error = SENT, now, row.attempts + 1, ""
-                counts["sent"] += 1
-            db.session.commit()
-    finally:
-        try:
-            transport.__exit__(None, None, None)
-        except (OSError, smtplib.SMTPException, AttributeError):
-            pass
+        log.warning("mail server unreachable (%s): messages wait", type(error).__name__)
     return counts
+
+
+def _deliver_one(transport, row: OutboundMail, now: datetime) -> str:
+    """Send one message: ``sent``, ``failed`` (refused for good) or ``retry``."""
+    try:
+        transport.send(row, build_email(row))
+    except PermanentError as error:
+        row.status, row.last_error, row.attempts = FAILED, str(error)[:500], row.attempts + 1
+        _flag_patient_address(row, now)
+        return "failed"
+    except (OSError, smtplib.SMTPException) as error:
+        _retry(row, now, f"{type(error).__name__}: {getattr(error, 'smtp_code', '')}")
+        transport.broken = isinstance(error, (OSError, smtplib.SMTPServerDisconnected))
+        return "retry"
+    row.status, row.sent_at, row.attempts, row.last_error = SENT, now, row.attempts + 1, ""
+    return "sent"
+
+
+def send_again(row: OutboundMail) -> None:
+    """An admin asks for a failed message to be delivered again, from the first attempt."""
+    row.status, row.attempts, row.next_attempt_at, row.last_error = QUEUED, 0, utcnow(), ""
 
 
 def _retry(row: OutboundMail, now: datetime, reason: str) -> None:

@@ -10,7 +10,7 @@ from .. import labels
 from ..extensions import db
 from ..models import Inquiry, Message, Patient, PortalLink
 from ..models.base import utcnow
-from ..services.pipeline import path_for
+from .pipeline import path_for
 from . import audit, conversation, uploads
 from .errors import ValidationError
 from .portal_links import EXPIRED, OK, resolve
@@ -61,7 +61,7 @@ def reply(link: PortalLink, body: str) -> Message:
 def upload(link: PortalLink, file, item_value: str | None):
     """Check and store an uploaded file on the case; a checklist item it answers is ticked.
     Raises ``ValidationError`` (field ``file``) in the patient's language. Flushes."""
-    if file is None or not getattr(file, "filename", None) and not getattr(file, "stream", None):
+    if file is None:
         raise ValidationError("file", _l("Choose a file to send."))
     limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     data = file.stream.read(limit + 1)
@@ -73,9 +73,8 @@ def upload(link: PortalLink, file, item_value: str | None):
         item = next((i for i in conversation.missing_items(link.inquiry) if str(i.id) == item_value), None)
     stored = uploads.store(data, file.filename, upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=limit)
     inquiry = link.inquiry
-    label = labels.RECORD_ITEM_LABELS.get(item.item) if item else None
-    note = f"{stored.filename}" + (f" ({label})" if label else "")
-    message = conversation.record_patient_message(inquiry, note, channel="portal", kind="upload",
+    # the file's name only: what record it answers is shown from the document, in the reader's language
+    message = conversation.record_patient_message(inquiry, stored.filename, channel="portal", kind="upload",
                                                   language=inquiry.patient.preferred_language)
     document = conversation.add_document(inquiry, stored, source="portal", message=message, item=item)
     audit.record("change", actor=None, inquiry=inquiry, origin="portal", detail="portal upload")

@@ -114,6 +114,7 @@ def upgrade():
     sa.Column('to_addr', sa.String(length=320), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('refused_attachments', sa.JSON(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=True),
     sa.Column('inbound_id', sa.Integer(), nullable=True),

@@ -148,3 +148,19 @@ def test_the_inbound_api_takes_one_raw_message(client, factory, db):
     wrong = client.post("/api/v1/mail/inbound", data=b"{}", headers={**headers, "Content-Type": "application/json"})
     assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "validation_error"
     assert client.post("/api/v1/mail/inbound", data=b"x", headers={"Content-Type": "message/rfc822"}).status_code == 401
+
+
+def test_an_attachment_of_a_refused_kind_is_named_on_the_thread_and_kept_in_the_raw_mail(db):
+    from email.message import EmailMessage
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "Ana <ana@example.org>", samples.CLINIC_ADDRESS, "Informe"
+    msg["Message-ID"] = "<exe@example.org>"
+    msg.set_content("Adjunto el informe.")
+    msg.add_attachment(b"MZ" + b"\0" * 200, maintype="application", subtype="octet-stream", filename="informe.exe")
+    msg.add_attachment(samples.MINIMAL_PDF, maintype="application", subtype="pdf", filename="informe.pdf")
+    assert ingest(bytes(msg)) == "created"
+    message = only(db, Message, Message.message_id == "<exe@example.org>")
+    assert message.refused_attachments == ["informe.exe"]
+    assert [d.filename for d in message.documents] == ["informe.pdf"]
+    assert message.body_text.strip() == "Adjunto el informe."  # no text of ours in the patient's words
+    assert b"informe.exe" in only(db, InboundMail, InboundMail.message_key == "<exe@example.org>").raw
