@@ -6,8 +6,9 @@ from datetime import time
 
 from babel.dates import format_time, get_day_names
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from jinja2 import Environment
 
 from ..i18n import force_locale, is_rtl, language_for_locale, normalize_locale
 
@@ -46,12 +47,42 @@ def render(kind: str, language: str | None, **context) -> Rendered:
     locale = normalize_locale(language) or "en"
     with force_locale(locale):
         context = {**context, "lang": language_for_locale(locale),
-                   "dir": "rtl" if is_rtl(locale) else "ltr", "hours": hours_summary()}
-        env = current_app.jinja_env
+                   "dir": "rtl" if is_rtl(locale) else "ltr", "hours": _hours_summary(locale)}
+        env = _environment(locale)
         subject = " ".join(SUBJECTS[kind](context).split())
         text = env.get_template(f"email/{kind}.txt").render(context)
         html = env.get_template(f"email/{kind}.html").render(subject=subject, **context)
     return Rendered(subject, text.strip() + "\n", html, language_for_locale(locale))
+
+
+def _environment(locale: str) -> Environment:
+    """The app's templates with the locale's catalog bound to ``_()`` directly: a message then
+    renders without looking the locale up again for each of its sentences (a bulk import
+    acknowledges thousands). One per locale and app, apart from the web's: not an overlay,
+    whose i18n extension would install the catalog into the web's environment."""
+    envs = current_app.extensions.setdefault("itinera.mail_environments", {})
+    env = envs.get(locale)
+    if env is None:
+        web = current_app.jinja_env
+        env = Environment(loader=web.loader, autoescape=web.autoescape, trim_blocks=web.trim_blocks,
+                          lstrip_blocks=web.lstrip_blocks, auto_reload=web.auto_reload,
+                          extensions=list(web.extensions))
+        env.filters.update(web.filters)
+        env.tests.update(web.tests)
+        env.globals.update(web.globals)
+        env.policies.update(web.policies)
+        env.install_gettext_translations(get_translations(), newstyle=True)
+        envs[locale] = env
+    return env
+
+
+def _hours_summary(locale: str) -> str:
+    """``hours_summary()`` once per locale and opening hours."""
+    cache = current_app.extensions.setdefault("itinera.mail_hours", {})
+    key = (locale, repr(sorted(map(str, current_app.config["BUSINESS_HOURS"].items()))))
+    if key not in cache:
+        cache[key] = hours_summary()
+    return cache[key]
 
 
 def hours_summary() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DDL, ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class AuditEvent(db.Model):
     origin: Mapped[str | None] = mapped_column(String(64))
     #: What, without values: e.g. ``fields=email,phone`` or ``to=records``.
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+    patient: Mapped["Patient | None"] = relationship()  # noqa: F821
+    inquiry: Mapped["Inquiry | None"] = relationship()  # noqa: F821
 
     __table_args__ = (
         Index("ix_audit_events_patient", "patient_id", "created_at"),

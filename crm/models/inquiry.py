@@ -133,6 +133,7 @@ class RoutingDecision(db.Model):
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    inquiry: Mapped[Inquiry] = relationship()
     center: Mapped["Center | None"] = relationship()  # noqa: F821
     coordinator: Mapped["User | None"] = relationship(foreign_keys=[coordinator_id])  # noqa: F821
     actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])  # noqa: F821

@@ -35,6 +35,8 @@ class InboundMail(db.Model):
     size: Mapped[int] = mapped_column(default=0)
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
+    inquiry: Mapped["Inquiry | None"] = relationship()  # noqa: F821
+
     __table_args__ = (Index("ix_inbound_mail_outcome", "outcome", "received_at"),)
 
 
@@ -67,6 +69,8 @@ class OutboundMail(db.Model):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    inquiry: Mapped["Inquiry | None"] = relationship()  # noqa: F821
+
     __table_args__ = (Index("ix_outbound_mail_due", "status", "next_attempt_at"),)
 
 
@@ -98,7 +102,9 @@ class Message(db.Model):
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_mail.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
     author: Mapped["User | None"] = relationship()  # noqa: F821
+    inbound: Mapped[InboundMail | None] = relationship()
     outbound: Mapped[OutboundMail | None] = relationship()
     documents: Mapped[list["Document"]] = relationship(back_populates="message",
                                                        order_by="Document.id")
@@ -149,6 +155,7 @@ class Document(db.Model):
     storage_name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
     message: Mapped[Message | None] = relationship(back_populates="documents")
     checklist_item: Mapped[ChecklistItem | None] = relationship()
 
@@ -167,6 +174,9 @@ class PortalLink(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
+    patient: Mapped["Patient"] = relationship()  # noqa: F821
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now

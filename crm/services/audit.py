@@ -17,9 +17,7 @@ def record(action: str, *, actor: User | None, patient: Patient | None = None,
     """Append one event to the audit trail. ``detail`` must never hold patient values."""
     if inquiry is not None and patient is None:
         patient = inquiry.patient
-    event = AuditEvent(action=action, actor_id=actor.id if actor else None,
-                       patient_id=patient.id if patient else None,
-                       inquiry_id=inquiry.id if inquiry else None,
+    event = AuditEvent(action=action, actor_id=actor.id if actor else None, patient=patient, inquiry=inquiry,
                        origin=(origin or current_origin() or "")[:64] or None, detail=detail[:200])
     db.session.add(event)
     return event

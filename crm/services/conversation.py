@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from .. import labels
 from ..extensions import db
 from ..i18n import force_locale
-from ..models import ChecklistItem, Document, Inquiry, Message, OutboundMail, User
+from ..models import ChecklistItem, Document, InboundMail, Inquiry, Message, OutboundMail, PortalLink, User
 from ..models.base import utcnow
 from ..models.mail import RECORD_ITEMS
 from . import audit, followups, outbox, portal_links
@@ -69,9 +69,11 @@ def _sent(inquiry: Inquiry, row: OutboundMail | None, *, actor: User, kind: str)
     return row
 
 
-def acknowledge(inquiry: Inquiry) -> OutboundMail | None:
-    """The acknowledgement every new inquiry gets at once, in the patient's language."""
-    return outbox.queue_patient_mail(inquiry, "acknowledgement", dedupe_key=f"ack:{inquiry.id}")
+def acknowledge(inquiry: Inquiry, *, link: PortalLink | None = None) -> OutboundMail | None:
+    """The acknowledgement every new inquiry gets at once, in the patient's language. Called
+    as the inquiry is opened (its key only guards against a second call)."""
+    return outbox.queue_patient_mail(inquiry, "acknowledgement", dedupe_key=f"ack:{inquiry.id}",
+                                     link=link, new_case=True)
 
 
 def send_reply(inquiry: Inquiry, body: str, *, actor: User) -> OutboundMail:
@@ -184,14 +186,14 @@ def on_transition(inquiry: Inquiry, from_stage: str | None, to_stage: str, *, ac
 
 def record_patient_message(inquiry: Inquiry, text: str, *, channel: str, kind: str = "email",
                            subject: str = "", from_addr: str | None = None,
-                           message_id: str | None = None, inbound_id: int | None = None,
+                           message_id: str | None = None, inbound: InboundMail | None = None,
                            language: str | None = None, at: datetime | None = None) -> Message:
     """What the patient wrote lands on the thread; their clocks resume; a coordinator is asked
-    to answer. Flushes."""
+    to answer."""
     at = at or utcnow()
-    message = Message(inquiry_id=inquiry.id, direction="in", channel=channel, kind=kind,
+    message = Message(inquiry=inquiry, direction="in", channel=channel, kind=kind,
                       from_addr=from_addr, subject=subject[:300], body_text=text, language=language,
-                      message_id=message_id, inbound_id=inbound_id, created_at=at)
+                      message_id=message_id, inbound=inbound, created_at=at)
     db.session.add(message)
     inquiry.updated_at = at
     followups.patient_answered(inquiry, at=at)
@@ -202,9 +204,9 @@ def record_patient_message(inquiry: Inquiry, text: str, *, channel: str, kind: s
 def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: Message | None = None,
                  item: ChecklistItem | None = None, at: datetime | None = None) -> Document:
     """File a stored upload or attachment on the case; a checklist item it answers is received,
-    and when nothing is missing any more the chase ends. Flushes."""
+    and when nothing is missing any more the chase ends."""
     at = at or utcnow()
-    document = Document(inquiry_id=inquiry.id, message=message, checklist_item=item, source=source,
+    document = Document(inquiry=inquiry, message=message, checklist_item=item, source=source,
                         filename=stored.filename, content_type=stored.content_type, size=stored.size,
                         sha256=stored.sha256, storage_name=stored.storage_name, created_at=at)
     db.session.add(document)
@@ -214,7 +216,6 @@ def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: 
         db.session.flush()
         if not missing_items(inquiry):
             followups.on_event(inquiry, "records_complete", actor=None, at=at)
-    db.session.flush()
     return document
 
 

@@ -80,7 +80,7 @@ def calendar() -> BusinessCalendar:
 
 def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
                     actor: User | None, at: datetime) -> list[Task]:
-    """Close the tasks tied to the stage left and open those of the stage entered. Flushes."""
+    """Close the tasks tied to the stage left and open those of the stage entered."""
     if from_stage in RULES_BY_STAGE:
         kinds = [RULES_BY_STAGE[from_stage].kind] + (["call_patient"] if from_stage == "records" else [])
         for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
@@ -90,16 +90,15 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
     created = []
     rule = RULES_BY_STAGE.get(to_stage)
     if rule is not None:
-        task = Task(inquiry_id=inquiry.id, kind=rule.kind, state=OPEN, created_at=at,
-                    due_at=rule.due(calendar(), at), assignee_id=inquiry.coordinator_id)
+        task = Task(inquiry=inquiry, kind=rule.kind, state=OPEN, created_at=at,
+                    due_at=rule.due(calendar(), at), assignee=inquiry.coordinator)
         db.session.add(task)
         created.append(task)
-    db.session.flush()
     return created
 
 
 def on_event(inquiry: Inquiry, name: str, *, actor: User | None, at: datetime | None = None) -> Task | None:
-    """Apply the ``EVENTS`` rule called ``name``: close its tasks, open its task. Flushes."""
+    """Apply the ``EVENTS`` rule called ``name``: close its tasks, open its task."""
     event, at = EVENTS_BY_NAME[name], at or utcnow()
     if event.closes:
         for task in db.session.scalars(select(Task).where(
@@ -109,10 +108,9 @@ def on_event(inquiry: Inquiry, name: str, *, actor: User | None, at: datetime | 
     opened = None
     if event.opens and not db.session.scalar(select(Task.id).where(
             Task.inquiry_id == inquiry.id, Task.kind == event.opens, Task.state == OPEN)):
-        opened = Task(inquiry_id=inquiry.id, kind=event.opens, state=OPEN, created_at=at,
+        opened = Task(inquiry=inquiry, kind=event.opens, state=OPEN, created_at=at,
                       due_at=event.due(calendar(), at), assignee_id=inquiry.coordinator_id)
         db.session.add(opened)
-    db.session.flush()
     return opened
 
 
@@ -130,17 +128,17 @@ def wait_on_patient(inquiry: Inquiry, *, at: datetime | None = None) -> None:
 
 
 def patient_answered(inquiry: Inquiry, *, at: datetime | None = None) -> None:
-    """The patient answered: paused clocks resume with the business time they had left. Flushes."""
+    """The patient answered: paused clocks resume with the business time they had left."""
     at = at or utcnow()
     cal = calendar()
-    inquiry.waiting_since = None
+    if inquiry.waiting_since is not None:
+        inquiry.waiting_since = None
     for task in db.session.scalars(select(Task).where(
             Task.inquiry_id == inquiry.id, Task.state == OPEN, Task.paused_at.is_not(None))):
         left = cal.business_time_between(task.paused_at, task.due_at)
         if left:  # a task already late when the wait began stays late
             task.due_at = cal.add_business_time(at, left)
         task.paused_at = None
-    db.session.flush()
 
 
 def ensure_records_chase(inquiry: Inquiry, *, at: datetime) -> Task | None:
@@ -172,6 +170,8 @@ def task_label(task: Task) -> str:
 def hand_over(inquiry: Inquiry, previous_id: int | None, new_id: int | None) -> None:
     """The inquiry changed hands: its open tasks that were the previous coordinator's (or
     nobody's) become the new one's."""
+    if inquiry.id is None:
+        return  # not saved yet: it has no tasks
     for task in open_tasks_of(inquiry):
         if task.assignee_id in (None, previous_id):
             task.assignee_id = new_id

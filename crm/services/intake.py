@@ -1,7 +1,7 @@
 """Intake: register an inquiry (and find or create its patient) from any entry point."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -119,15 +119,32 @@ def find_patient_by_email(email: str | None) -> Patient | None:
 
 
 def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
-                   consent: bool = False, origin: str | None = None, acknowledge: bool = True,
-                   contact_required: bool = True) -> Inquiry:
-    """Validate ``data`` field by field, find or create the patient, open the inquiry. Flushes.
+                   consent: bool = False, origin: str | None = None, acknowledge: bool = True) -> Inquiry:
+    """Validate ``data`` field by field, find or create the patient, open the inquiry and
+    acknowledge it to the patient. Flushes.
 
     An existing patient (same email) is reused and only their blank fields are filled in:
     an anonymous visitor never overwrites what the center already knows.
+    """
+    inquiry = open_inquiry(data, source=source, actor=actor, consent=consent, origin=origin)
+    db.session.flush()
+    if acknowledge and source != "email":  # mail intake acknowledges once the message is filed
+        conversation.acknowledge(inquiry)
+    return inquiry
+
+
+def open_inquiry(data: Mapping, *, source: str, actor: User | None = None, consent: bool = False,
+                 origin: str | None = None, contact_required: bool = True,
+                 find_patient: Callable[[str | None], Patient | None] = find_patient_by_email,
+                 routing_context: routing.Context | None = None) -> Inquiry:
+    """``create_inquiry`` without the flush and the acknowledgement: the inquiry, its patient,
+    routing, first task and audit event, added to the session. Mail intake opens a whole batch
+    this way and writes it at once.
 
     :param contact_required: False only for mail whose sender address cannot be kept: the case
         is opened all the same, and the coordinator finds another way to answer.
+    :param find_patient: how the existing patient is found by email (mail intake also knows
+        the senders of its batch not yet written).
     """
     errors: dict = {}
     patient_data = clean_patient_data(data, errors)
@@ -144,7 +161,7 @@ def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
         raise ValidationError(fields=errors)
 
     now = utcnow()
-    patient = find_patient_by_email(patient_data.get("email"))
+    patient = find_patient(patient_data.get("email"))
     if patient is None:
         patient = Patient(**patient_data, created_at=now, version=1)
         db.session.add(patient)
@@ -162,12 +179,9 @@ def create_inquiry(data: Mapping, *, source: str, actor: User | None = None,
     db.session.add(inquiry)
     db.session.add(StageChange(inquiry=inquiry, actor=actor, from_stage=None, to_stage="new",
                                created_at=now))
-    db.session.flush()
-    followups.on_stage_change(inquiry, None, "new", actor=actor, at=now)
-    routing.route_inquiry(inquiry, actor=actor)
+    routing.route_inquiry(inquiry, actor=actor, context=routing_context)
+    followups.on_stage_change(inquiry, None, "new", actor=actor, at=now)  # due to its coordinator
     audit.record("create", actor=actor, inquiry=inquiry, origin=origin, detail=f"source={source}")
-    if acknowledge and source != "email":  # mail intake acknowledges once the message is filed
-        conversation.acknowledge(inquiry)
     return inquiry
 
 

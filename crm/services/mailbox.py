@@ -9,6 +9,7 @@ import mailbox
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -19,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..mail.parse import ParsedMail, message_key, parse
 from ..models import InboundMail, Inquiry, Message, Patient
-from ..models.base import utcnow
+from ..models.base import number_new_rows, utcnow
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
-from . import conversation, outbox, uploads
+from . import conversation, outbox, portal_links, routing, uploads
+from .duplicates import surviving_patient
 from .errors import DomainError
-from .intake import REASON_MAX, create_inquiry, find_patient_by_email
+from .intake import REASON_MAX, find_patient_by_email, open_inquiry
 from .language import guess_language
 
 log = logging.getLogger(__name__)
@@ -47,21 +49,38 @@ class Summary:
 
 
 def ingest(raw: bytes, *, source: str) -> str:
-    """Take one raw message; returns its outcome. Runs in a savepoint: a failure of any kind
-    leaves the message in the quarantine, never lost, never half-applied. Flushes."""
-    parsed = parse(raw)
-    key = message_key(raw, parsed.message_id)
-    if db.session.scalar(select(InboundMail.id).where(InboundMail.message_key == key)) is not None:
-        return DUPLICATE
+    """Take one raw message; returns its outcome (see ``ingest_many``). Flushes."""
+    return ingest_many([raw], source=source)[0]
+
+
+def ingest_many(raws: list[bytes], *, source: str) -> list[str]:
+    """Take raw messages, in order; returns their outcomes. They are written together, in one
+    savepoint: if anything fails, each is taken again alone, so that a failure of any kind only
+    ever leaves the message that caused it in the quarantine, never lost, never half-applied.
+    Flushes."""
+    items = []
+    for raw in raws:
+        parsed = parse(raw)
+        items.append((raw, parsed, message_key(raw, parsed.message_id)))
     try:
         with db.session.begin_nested():
-            return _apply(raw, parsed, key, source)
-    except IntegrityError:
+            return _Batch(source, items).take_all()
+    except Exception as error:  # noqa: BLE001 - any bug still keeps every message whole
+        if len(items) > 1:
+            log.warning("a batch of %d messages failed (%s): taking them one by one", len(items),
+                        type(error).__name__)
+            return [ingest(raw, source=source) for raw, _parsed, _key in items]
+        raw, _parsed, key = items[0]
+        return [_quarantine(raw, key, source, error)]
+
+
+def _quarantine(raw: bytes, key: str, source: str, error: Exception) -> str:
+    if isinstance(error, IntegrityError):
         if db.session.scalar(select(InboundMail.id).where(InboundMail.message_key == key)) is not None:
             return DUPLICATE  # another poller took it a moment ago
         reason = "could not be stored: integrity error"
-    except Exception as error:  # noqa: BLE001 - any bug still keeps the message whole
-        log.exception("mail %s could not be ingested", key[:40])
+    else:
+        log.error("mail %s could not be ingested", key[:40], exc_info=error)
         reason = f"could not be processed: {type(error).__name__}"
     with db.session.begin_nested():
         db.session.add(InboundMail(message_key=key, source=source, outcome=REJECTED, reason=reason,
@@ -78,39 +97,209 @@ def read_again(record: InboundMail) -> str:
     return ingest(raw, source="file")
 
 
-def _apply(raw: bytes, parsed: ParsedMail, key: str, source: str) -> str:
-    record = InboundMail(message_key=key, source=source, outcome=REJECTED, reason="",
-                         size=len(raw), raw=raw, received_at=utcnow())
-    db.session.add(record)
-    db.session.flush()
-    if parsed.problem:
-        record.reason = parsed.problem
-        return REJECTED
-    if parsed.is_bounce:
-        return _bounce(record, parsed)
-    if parsed.from_addr == _own_address():
-        record.outcome, record.reason = IGNORED, "sent by this system"
-        return IGNORED
-    inquiry = find_thread(parsed)
-    if parsed.is_auto_reply:
-        record.outcome, record.reason = IGNORED, "automatic reply"
+class _Batch:
+    """Messages being taken together. What the batch learns as it goes (its senders, the cases
+    it opens, the Message-IDs it files) answers the questions of the messages after it without
+    writing anything first: the batch's new cases are written at once, then acknowledged."""
+
+    def __init__(self, source: str, items: list[tuple[bytes, ParsedMail, str]]) -> None:
+        self.source, self.items = source, items
+        self.own_address = _own_address()
+        self.routing = routing.Context()
+        self.opened: list[Inquiry] = []
+        #: the cases this batch changed: their rows must be written before rules read them
+        self.touched: set[Inquiry] = set()
+        self.taken = set(_existing(InboundMail.message_key, [key for _raw, _parsed, key in items]))
+        #: email (lower case) -> the surviving patient with that address, or None
+        senders = {parsed.from_addr.lower() for _raw, parsed, _key in items if parsed.from_addr}
+        self.patients: dict[str, Patient | None] = dict.fromkeys(senders)
+        for patient in _existing(Patient, senders, column=Patient.email_lower, order_by=Patient.id.desc()):
+            self.patients[patient.email_lower] = patient  # the oldest record of an address wins
+        for email, patient in self.patients.items():
+            self.patients[email] = surviving_patient(patient)
+        #: patient -> their newest open inquiry, or None
+        self.open_cases: dict[Patient, Inquiry | None] = {}
+        known = {p.id: p for p in self.patients.values() if p is not None}
+        for inquiry in _existing(Inquiry, list(known), column=Inquiry.patient_id,
+                                 where=Inquiry.stage != "closed", order_by=Inquiry.created_at):
+            self.open_cases[known[inquiry.patient_id]] = inquiry
+        self.open_cases.update({p: None for p in known.values() if p not in self.open_cases})
+        #: Message-ID -> (rank, inquiry or its id): the newest message with that id wins
+        self.threads: dict[str, tuple[int, Inquiry | int]] = {}
+        answered = {mid for _r, parsed, _k in items for mid in parsed.in_reply_to[-50:]}
+        for message_id, inquiry_id, rank in _existing(
+                (Message.message_id, Message.inquiry_id, Message.id), answered,
+                column=Message.message_id, order_by=Message.id):
+            self.threads[message_id] = (rank, inquiry_id)
+        self.rank = 2 ** 62  # above every message written before the batch
+        # the cases answered, read now: looking one up later would write the batch so far first
+        tokens = {outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
+                  for _raw, parsed, _key in items}
+        wanted = ({i for _rank, i in self.threads.values()} | tokens) - {None}
+        self.answered = {i.id: i for i in _existing(Inquiry, wanted, column=Inquiry.id)}
+
+    def take_all(self) -> list[str]:
+        outcomes = [self.take(raw, parsed, key) for raw, parsed, key in self.items]
+        if self.opened:
+            links = {inquiry: portal_links.new_link(inquiry) for inquiry in self.opened
+                     if outbox.can_mail(inquiry.patient)}
+            self.write()
+            with db.session.no_autoflush:  # each acknowledgement is new: nothing to check first
+                for inquiry, link in links.items():
+                    conversation.acknowledge(inquiry, link=link)
+        self.write()
+        return outcomes
+
+    @staticmethod
+    def write() -> None:
+        """Write what the batch added so far, each table in one statement."""
+        number_new_rows(db.session)
+        db.session.flush()
+
+    def take(self, raw: bytes, parsed: ParsedMail, key: str) -> str:
+        if key in self.taken:
+            return DUPLICATE
+        self.taken.add(key)
+        record = InboundMail(message_key=key, source=self.source, outcome=REJECTED, reason="",
+                             size=len(raw), raw=raw, received_at=utcnow())
+        db.session.add(record)
+        if parsed.problem:
+            record.reason = parsed.problem
+            return REJECTED
+        if parsed.is_bounce:
+            return self.bounce(record, parsed)
+        if parsed.from_addr == self.own_address:
+            record.outcome, record.reason = IGNORED, "sent by this system"
+            return IGNORED
+        inquiry = self.find_thread(parsed)
+        if parsed.is_auto_reply:
+            record.outcome, record.reason = IGNORED, "automatic reply"
+            if inquiry is not None:
+                record.inquiry = inquiry
+                self.message(inquiry, record, parsed, kind="auto_reply")
+            return IGNORED
         if inquiry is not None:
-            record.inquiry_id = inquiry.id
-            _message(inquiry, record, parsed, kind="auto_reply")
+            record.outcome, record.inquiry = THREADED, inquiry
+            if inquiry in self.touched:
+                self.write()  # the rules below read this case's tasks, some not written yet
+            with db.session.no_autoflush:  # … the other cases' changes are not theirs to wait for
+                message = conversation.record_patient_message(
+                    inquiry, parsed.text, channel="email", subject=parsed.subject, from_addr=parsed.from_addr,
+                    message_id=parsed.message_id, inbound=record, language=parsed.language)
+            self.touched.add(inquiry)
+            self.filed(parsed.message_id, inquiry)
+            _attach(inquiry, message, parsed)
+            return THREADED
+        inquiry = self.open_inquiry(parsed)
+        record.outcome, record.inquiry = CREATED, inquiry
+        _attach(inquiry, self.message(inquiry, record, parsed, kind="email"), parsed)
+        self.opened.append(inquiry)
+        self.touched.add(inquiry)
+        return CREATED
+
+    def find_thread(self, parsed: ParsedMail) -> Inquiry | None:
+        """The inquiry a message answers: by its signed reply address, by the Message-IDs it
+        answers, else the sender's newest open inquiry."""
+        found: Inquiry | int | None = outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
+        if found is None:
+            hits = [self.threads[mid] for mid in parsed.in_reply_to[-50:] if mid in self.threads]
+            found = max(hits, key=lambda hit: hit[0])[1] if hits else None
+        if isinstance(found, int):
+            found = self.answered.get(found)
+        if found is not None:
+            return found
+        patient = self.patient_for(parsed.from_addr)
+        if patient is None:
+            return None
+        if patient not in self.open_cases:
+            self.open_cases[patient] = db.session.scalars(select(Inquiry).where(
+                Inquiry.patient_id == patient.id, Inquiry.stage != "closed")
+                .order_by(Inquiry.created_at.desc()).limit(1)).first()
+        return self.open_cases[patient]
+
+    def patient_for(self, email: str | None) -> Patient | None:
+        """The patient with this address (the surviving record after a merge), if any."""
+        if not email:
+            return None
+        if email.lower() not in self.patients:
+            self.patients[email.lower()] = find_patient_by_email(email)
+        return self.patients[email.lower()]
+
+    def open_inquiry(self, parsed: ParsedMail) -> Inquiry:
+        """A new inquiry (``source=email``) for a sender we do not know, or whose cases are closed."""
+        given, _, family = (parsed.from_name or parsed.from_addr.split("@")[0]).strip("\"' ").partition(" ")
+        data = {"given_name": given[:100] or "?", "family_name": family[:100] or "—",
+                "email": parsed.from_addr, "service": "second_opinion_in_person",
+                "preferred_language": _contract_language(parsed.language) or guess_language(
+                    f"{parsed.subject}\n{parsed.text}"),
+                "reason": (f"{parsed.subject}\n\n{parsed.text}" if parsed.subject else parsed.text)[:REASON_MAX]
+                or "—"}
+        options = {"source": "email", "origin": "mail", "find_patient": self.patient_for,
+                   "routing_context": self.routing}
+        try:
+            inquiry = open_inquiry(data, **options)
+        except DomainError:
+            # an address our validator refuses (rare but real): keep the case, without it
+            inquiry = open_inquiry({**data, "email": None}, contact_required=False, **options)
+        patient = inquiry.patient
+        for email in {parsed.from_addr.lower(), (patient.email or "").lower()} - {""}:
+            self.patients[email] = patient
+        self.open_cases[patient] = inquiry
+        return inquiry
+
+    def message(self, inquiry: Inquiry, record: InboundMail, parsed: ParsedMail, *, kind: str) -> Message:
+        message = Message(inquiry=inquiry, direction="in", channel="email", kind=kind,
+                          from_addr=parsed.from_addr, subject=parsed.subject, body_text=parsed.text,
+                          language=parsed.language, message_id=parsed.message_id, inbound=record,
+                          created_at=record.received_at)
+        db.session.add(message)
+        self.filed(parsed.message_id, inquiry)
+        return message
+
+    def filed(self, message_id: str | None, inquiry: Inquiry) -> None:
+        """A message with this Message-ID is now on ``inquiry``'s thread."""
+        if message_id:
+            self.rank += 1
+            self.threads[message_id] = (self.rank, inquiry)
+
+    def bounce(self, record: InboundMail, parsed: ParsedMail) -> str:
+        """A delivery failure: flag the address, note it on the case, answer nothing."""
+        record.outcome, record.reason = IGNORED, "delivery failure"
+        inquiry = None
+        if parsed.bounced_message_id:
+            inquiry_id = db.session.scalar(select(Message.inquiry_id).where(
+                Message.message_id == parsed.bounced_message_id).limit(1))
+            inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id else None
+        for address in parsed.bounced_addresses:
+            for patient in db.session.scalars(select(Patient).where(Patient.email_lower == address)):
+                patient.email_bounced_at = patient.email_bounced_at or record.received_at
+                if inquiry is None:
+                    inquiry = db.session.scalars(select(Inquiry).where(Inquiry.patient_id == patient.id)
+                                                 .order_by(Inquiry.created_at.desc()).limit(1)).first()
+        if inquiry is not None:
+            record.inquiry = inquiry
+            self.message(inquiry, record, parsed, kind="bounce")
         return IGNORED
-    if inquiry is not None:
-        record.outcome, record.inquiry_id = THREADED, inquiry.id
-        message = conversation.record_patient_message(
-            inquiry, parsed.text, channel="email", subject=parsed.subject, from_addr=parsed.from_addr,
-            message_id=parsed.message_id, inbound_id=record.id, language=parsed.language)
-        _attach(inquiry, message, parsed)
-        return THREADED
-    inquiry = _open_inquiry(parsed)
-    record.outcome, record.inquiry_id = CREATED, inquiry.id
-    message = _message(inquiry, record, parsed, kind="email")
-    _attach(inquiry, message, parsed)
-    conversation.acknowledge(inquiry)
-    return CREATED
+
+
+def _existing(what, values, *, column=None, where=None, order_by=None, chunk: int = 500) -> list:
+    """Rows (or columns) of ``what`` whose ``column`` is one of ``values``, asked ``chunk`` at a
+    time (a batch's keys could pass a database's limit on parameters). ``order_by`` orders the
+    rows of each value among themselves: all of them come in the same chunk."""
+    values = list(values)
+    if column is None:
+        column = what
+    columns = what if isinstance(what, tuple) else (what,)
+    rows = []
+    for start in range(0, len(values), chunk):
+        query = select(*columns).where(column.in_(values[start:start + chunk]))
+        if where is not None:
+            query = query.where(where)
+        if order_by is not None:
+            query = query.order_by(order_by)
+        result = db.session.execute(query)
+        rows += result.all() if isinstance(what, tuple) else result.scalars().all()
+    return rows
 
 
 def _own_address() -> str:
@@ -118,56 +307,10 @@ def _own_address() -> str:
     return parseaddr(current_app.config["MAIL_FROM"])[1].lower()
 
 
-def find_thread(parsed: ParsedMail) -> Inquiry | None:
-    """The inquiry a message answers: by its signed reply address, by the Message-IDs it
-    answers, else the sender's latest open inquiry."""
-    inquiry_id = outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
-    if inquiry_id is None and parsed.in_reply_to:
-        inquiry_id = db.session.scalar(select(Message.inquiry_id).where(
-            Message.message_id.in_(parsed.in_reply_to[-50:])).order_by(Message.id.desc()).limit(1))
-    if inquiry_id is not None:
-        inquiry = db.session.get(Inquiry, inquiry_id)
-        if inquiry is not None:
-            return inquiry
-    patient = find_patient_by_email(parsed.from_addr)  # the surviving record after a merge
-    if patient is None:
-        return None
-    return db.session.scalars(select(Inquiry).where(Inquiry.patient_id == patient.id,
-                                                    Inquiry.stage != "closed")
-                              .order_by(Inquiry.created_at.desc()).limit(1)).first()
-
-
-def _open_inquiry(parsed: ParsedMail) -> Inquiry:
-    """A new inquiry (``source=email``) for a sender we do not know, or whose cases are closed."""
-    given, _, family = (parsed.from_name or parsed.from_addr.split("@")[0]).strip("\"' ").partition(" ")
-    data = {"given_name": given[:100] or "?", "family_name": family[:100] or "—",
-            "email": parsed.from_addr, "service": "second_opinion_in_person",
-            "preferred_language": _contract_language(parsed.language) or guess_language(
-                f"{parsed.subject}\n{parsed.text}"),
-            "reason": (f"{parsed.subject}\n\n{parsed.text}" if parsed.subject else parsed.text)[:REASON_MAX]
-            or "—"}
-    try:
-        return create_inquiry(data, source="email", origin="mail")
-    except DomainError:
-        # an address our validator refuses (rare but real): keep the case, without it
-        return create_inquiry({**data, "email": None}, source="email", origin="mail",
-                              contact_required=False)
-
-
 def _contract_language(value: str | None) -> str | None:
     from ..i18n import language_for_locale, normalize_locale
     locale = normalize_locale(value)
     return language_for_locale(locale) if locale else None
-
-
-def _message(inquiry: Inquiry, record: InboundMail, parsed: ParsedMail, *, kind: str) -> Message:
-    message = Message(inquiry_id=inquiry.id, direction="in", channel="email", kind=kind,
-                      from_addr=parsed.from_addr, subject=parsed.subject, body_text=parsed.text,
-                      language=parsed.language, message_id=parsed.message_id, inbound_id=record.id,
-                      created_at=record.received_at)
-    db.session.add(message)
-    db.session.flush()
-    return message
 
 
 def _attach(inquiry: Inquiry, message: Message, parsed: ParsedMail) -> None:
@@ -184,27 +327,6 @@ def _attach(inquiry: Inquiry, message: Message, parsed: ParsedMail) -> None:
             continue
         conversation.add_document(inquiry, stored, source="email", message=message)
     message.refused_attachments = [name[:200] for name in refused]
-    db.session.flush()
-
-
-def _bounce(record: InboundMail, parsed: ParsedMail) -> str:
-    """A delivery failure: flag the address, note it on the case, answer nothing."""
-    record.outcome, record.reason = IGNORED, "delivery failure"
-    inquiry = None
-    if parsed.bounced_message_id:
-        inquiry_id = db.session.scalar(select(Message.inquiry_id).where(
-            Message.message_id == parsed.bounced_message_id).limit(1))
-        inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id else None
-    for address in parsed.bounced_addresses:
-        for patient in db.session.scalars(select(Patient).where(Patient.email_lower == address)):
-            patient.email_bounced_at = patient.email_bounced_at or record.received_at
-            if inquiry is None:
-                inquiry = db.session.scalars(select(Inquiry).where(Inquiry.patient_id == patient.id)
-                                             .order_by(Inquiry.created_at.desc()).limit(1)).first()
-    if inquiry is not None:
-        record.inquiry_id = inquiry.id
-        _message(inquiry, record, parsed, kind="bounce")
-    return IGNORED
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -237,16 +359,17 @@ def _is_mbox(path: Path) -> bool:
 
 def ingest_all(messages: Iterable[bytes], *, source: str,
                progress: Callable[[int], None] | None = None) -> Summary:
-    """Ingest many messages, committing every ``BATCH``."""
+    """Ingest many messages, ``BATCH`` at a time, committing each batch: memory stays flat
+    however large the mailbox."""
     summary = Summary()
-    for n, raw in enumerate(messages, 1):
-        summary.add(ingest(raw, source=source))
-        if n % BATCH == 0:
-            db.session.commit()
-            db.session.expunge_all()
+    messages = iter(messages)
+    while batch := list(islice(messages, BATCH)):
+        for outcome in ingest_many(batch, source=source):
+            summary.add(outcome)
+        db.session.commit()
+        db.session.expunge_all()
         if progress:
-            progress(1)
-    db.session.commit()
+            progress(len(batch))
     return summary
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..mail.render import render
 from ..mail.transport import PermanentError, build_email, transport_for
-from ..models import Inquiry, Message, OutboundMail, User
+from ..models import Inquiry, Message, OutboundMail, PortalLink, User
 from ..models.base import utcnow
 from ..models.mail import FAILED, QUEUED, SENT
 from . import portal_links
@@ -57,6 +57,11 @@ def reply_address(inquiry: Inquiry) -> str:
     return formataddr((name or _sender()[0], f"{local}+{reply_token(inquiry.id)}@{domain}"))
 
 
+def can_mail(patient) -> bool:
+    """Whether mail can be sent to the patient: an address that has not bounced."""
+    return bool(patient.email) and patient.email_bounced_at is None
+
+
 def _exists(dedupe_key: str | None) -> bool:
     return dedupe_key is not None and db.session.scalar(
         select(OutboundMail.id).where(OutboundMail.dedupe_key == dedupe_key)) is not None
@@ -64,13 +69,16 @@ def _exists(dedupe_key: str | None) -> bool:
 
 def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None,
                        dedupe_key: str | None = None, in_reply_to: str | None = None,
+                       link: PortalLink | None = None, new_case: bool = False,
                        **context) -> OutboundMail | None:
-    """Render mail ``kind`` in the patient's language, with their portal link, into the
-    outbox and onto the thread. None when the patient has no usable address. Flushes."""
+    """Render mail ``kind`` in the patient's language, with their portal link (``link``, else
+    the current one), into the outbox and onto the thread. None when the patient has no usable
+    address, or when mail with ``dedupe_key`` was queued already (not looked for when the case
+    is a ``new_case``, opened in this transaction). The rows are added, not flushed."""
     patient = inquiry.patient
-    if not patient.email or patient.email_bounced_at is not None or _exists(dedupe_key):
+    if not can_mail(patient) or (not new_case and _exists(dedupe_key)):
         return None
-    link = portal_links.current_link(inquiry)
+    link = link or portal_links.current_link(inquiry)
     coordinator = inquiry.coordinator
     rendered = render(kind, patient.preferred_language, patient=patient, inquiry=inquiry,
                       reference=inquiry.reference, given_name=patient.given_name,
@@ -78,7 +86,7 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                       coordinator_name=(actor or coordinator).name if (actor or coordinator) else None,
                       **context)
     now = utcnow()
-    row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry_id=inquiry.id,
+    row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry=inquiry,
                        message_id=make_msgid(domain=_domain()), from_addr=current_app.config["MAIL_FROM"],
                        reply_to=reply_address(inquiry),
                        to_addr=formataddr((patient.full_name, patient.email)), subject=rendered.subject,
@@ -86,12 +94,11 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                        in_reply_to=in_reply_to, status=QUEUED, attempts=0, next_attempt_at=now,
                        created_at=now, last_error="")
     db.session.add(row)
-    db.session.add(Message(inquiry_id=inquiry.id, direction="out", channel="email", kind=kind,
+    db.session.add(Message(inquiry=inquiry, direction="out", channel="email", kind=kind,
                            author_id=actor.id if actor else None, from_addr=_sender()[1],
                            to_addr=patient.email, subject=rendered.subject, body_text=rendered.text,
                            language=rendered.language, message_id=row.message_id, outbound=row,
                            created_at=now))
-    db.session.flush()
     return row
 
 

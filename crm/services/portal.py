@@ -24,7 +24,6 @@ def open_link(token: str):
     status, link = resolve(token)
     if status == OK:
         link.last_used_at = utcnow()
-        link.inquiry = db.session.get(Inquiry, link.inquiry_id)
         audit.record("view", actor=None, inquiry=link.inquiry, origin="portal")
     return status, link
 

@@ -36,12 +36,19 @@ def issue_link(inquiry: Inquiry, *, now: datetime | None = None, revoke: bool = 
         db.session.execute(update(PortalLink).where(PortalLink.inquiry_id == inquiry.id,
                                                     PortalLink.revoked_at.is_(None))
                            .values(revoked_at=now))
-    days = int(current_app.config["PORTAL_LINK_DAYS"])
-    link = PortalLink(inquiry_id=inquiry.id, patient_id=inquiry.patient_id,
-                      nonce=secrets.token_urlsafe(16), created_at=now,
-                      expires_at=now + timedelta(days=days))
-    db.session.add(link)
+    link = new_link(inquiry, now=now)
     db.session.flush()
+    return link
+
+
+def new_link(inquiry: Inquiry, *, now: datetime | None = None) -> PortalLink:
+    """A new link for the inquiry's patient, added to the session (its token needs its id: flush
+    before putting it in a message)."""
+    now = now or utcnow()
+    days = int(current_app.config["PORTAL_LINK_DAYS"])
+    link = PortalLink(inquiry=inquiry, patient=inquiry.patient, nonce=secrets.token_urlsafe(16),
+                      created_at=now, expires_at=now + timedelta(days=days))
+    db.session.add(link)
     return link
 
 

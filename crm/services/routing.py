@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Center, Inquiry, RoutingDecision, Task, User
@@ -34,6 +35,66 @@ class Suggestion:
     reasons: list[dict] = field(default_factory=list)
 
 
+class Context:
+    """What routing reads, read once and kept up to date: a bulk intake routes hundreds of new
+    inquiries on one, counting the cases it hands out as it goes. It reads centers and staff
+    only, never what is being written: its reads need not write the session first."""
+
+    def __init__(self) -> None:
+        self._centers: list[Center] | None = None
+        self._coordinators: dict[int, list[User]] | None = None
+        self._loads: dict[int, int] = {}
+        self._keywords: dict[int, re.Pattern | None] = {}
+
+    def centers(self) -> list[Center]:
+        """The active centers."""
+        if self._centers is None:
+            with db.session.no_autoflush:
+                self._centers = list(db.session.scalars(
+                    select(Center).where(Center.is_active.is_(True)).order_by(Center.id)))
+        return self._centers
+
+    def keywords_in(self, center: Center, text: str) -> set[str]:
+        """The folded keywords of ``center`` that occur in the folded ``text``. One pattern
+        finds, at each position, the longest keyword starting there: a shorter one starting
+        at the same place lies inside it, and counts only once anyway."""
+        if center.id not in self._keywords:
+            words = sorted(_folded_keywords(center), key=lambda word: (-len(word), word))
+            self._keywords[center.id] = re.compile(
+                "(?=(" + "|".join(map(re.escape, words)) + "))") if words else None
+        pattern = self._keywords[center.id]
+        return set(pattern.findall(text)) if pattern else set()
+
+    def coordinators(self, center: Center) -> list[User]:
+        """The active coordinators of ``center`` who are not away."""
+        if self._coordinators is None:
+            self._coordinators = {}
+            with db.session.no_autoflush:
+                for center_id, user in db.session.execute(
+                        select(user_centers.c.center_id, User).join(user_centers, user_centers.c.user_id == User.id)
+                        .where(User.role == "coordinator", User.is_active.is_(True), User.is_away.is_(False))
+                        .options(selectinload(User.language_rows)).order_by(User.id)):
+                    self._coordinators.setdefault(center_id, []).append(user)
+        return self._coordinators.get(center.id, [])
+
+    def loads(self, users: list[User]) -> dict[int, int]:
+        """Open cases of each of ``users`` (those handed out through this context included)."""
+        missing = [u.id for u in users if u.id not in self._loads]
+        if missing:
+            with db.session.no_autoflush:  # the cases handed out here are counted by ``handed``
+                counted = dict(db.session.execute(
+                    select(Inquiry.coordinator_id, func.count(Inquiry.id))
+                    .where(Inquiry.coordinator_id.in_(missing), Inquiry.stage != CLOSED)
+                    .group_by(Inquiry.coordinator_id)).all())
+            self._loads.update({user_id: counted.get(user_id, 0) for user_id in missing})
+        return {u.id: self._loads[u.id] for u in users}
+
+    def handed(self, user: User | None) -> None:
+        """One more open case for ``user``."""
+        if user is not None and user.id in self._loads:
+            self._loads[user.id] += 1
+
+
 def _folded_keywords(center: Center) -> frozenset[str]:
     return _fold_keywords(json.dumps(center.keywords or {}, sort_keys=True, ensure_ascii=False))
 
@@ -45,16 +106,16 @@ def _fold_keywords(keywords_json: str) -> frozenset[str]:
     return frozenset(folded for folded in map(fold, words) if folded)
 
 
-def suggest_center(inquiry: Inquiry, centers: list[Center] | None = None) -> Suggestion:
+def suggest_center(inquiry: Inquiry, context: Context | None = None) -> Suggestion:
     """Score every active center on the request's words (in any language) and the patient's
     age; the reasons say which words matched."""
-    if centers is None:
-        centers = list(db.session.scalars(select(Center).where(Center.is_active.is_(True))))
+    context = context or Context()
+    centers = context.centers()
     text = fold(" ".join(filter(None, [inquiry.reason, inquiry.referring_institution])))
     scores: dict[str, float] = {}
     reasons: list[dict] = []
     for center in centers:
-        matched = sorted(word for word in _folded_keywords(center) if word in text)
+        matched = sorted(context.keywords_in(center, text))
         # a keyword inside a longer matched keyword of the same center counts once
         matched = [w for w in matched if not any(w != o and w in o for o in matched)]
         if matched:
@@ -93,21 +154,14 @@ def _age(born: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def pick_coordinator(center: Center, language: str | None, *, exclude: set[int] = frozenset()) -> \
-        tuple[User | None, list[dict]]:
+def pick_coordinator(center: Center, language: str | None, *, exclude: set[int] = frozenset(),
+                     context: Context | None = None) -> tuple[User | None, list[dict]]:
     """An active coordinator of ``center``, not away, who speaks ``language`` when there is
-    one, else the least loaded (open cases, then open tasks). Returns the reasons too."""
-    users = db.session.scalars(
-        select(User).join(user_centers, user_centers.c.user_id == User.id)
-        .where(user_centers.c.center_id == center.id, User.role == "coordinator",
-               User.is_active.is_(True), User.is_away.is_(False)).order_by(User.id)).all()
-    users = [u for u in users if u.id not in exclude]
-    loads = dict(db.session.execute(
-        select(Inquiry.coordinator_id, func.count(Inquiry.id))
-        .where(Inquiry.coordinator_id.in_([u.id for u in users]), Inquiry.stage != CLOSED)
-        .group_by(Inquiry.coordinator_id)).all()) if users else {}
-    candidates = [(u, loads.get(u.id, 0)) for u in users]
-    candidates = [(u, n) for u, n in candidates if u.id not in exclude]
+    one, else the least loaded (open cases). Returns the reasons too."""
+    context = context or Context()
+    users = [u for u in context.coordinators(center) if u.id not in exclude]
+    loads = context.loads(users)
+    candidates = [(u, loads[u.id]) for u in users]
     if not candidates:
         return None, []
     speakers = [(u, n) for u, n in candidates if language and language in u.languages]
@@ -136,38 +190,37 @@ def record_manual(inquiry: Inquiry, *, actor: User, reasons=()) -> RoutingDecisi
     return decision
 
 
-def route_inquiry(inquiry: Inquiry, *, actor: User | None = None) -> RoutingDecision:
+def route_inquiry(inquiry: Inquiry, *, actor: User | None = None,
+                  context: Context | None = None) -> RoutingDecision:
     """Route a new inquiry: a center already chosen (by the patient or a coordinator) is kept
     and only a coordinator is found; else a confident suggestion routes it, and an unsure one
-    leaves it in the triage queue with the suggestion on the timeline. Flushes."""
+    leaves it in the triage queue with the suggestion on the timeline."""
+    context = context or Context()
     now = utcnow()
     language = inquiry.patient.preferred_language if inquiry.patient else None
     if inquiry.center is not None:
         reasons = [{"kind": "chosen", "value": inquiry.center.key, "center": inquiry.center.key}]
         center, kind = inquiry.center, "auto"
     else:
-        suggestion = suggest_center(inquiry)
+        suggestion = suggest_center(inquiry, context)
         reasons = list(suggestion.reasons)
         if inquiry.service:
             reasons.append({"kind": "service", "value": inquiry.service})
         if not suggestion.confident:
-            decision = RoutingDecision(inquiry_id=inquiry.id, kind="triage", reasons=reasons,
-                                       center_id=suggestion.center.id if suggestion.center else None,
-                                       actor_id=actor.id if actor else None, created_at=now)
+            decision = RoutingDecision(inquiry=inquiry, kind="triage", reasons=reasons,
+                                       center=suggestion.center, actor=actor, created_at=now)
             db.session.add(decision)
-            db.session.flush()
             return decision
         center, kind = suggestion.center, "auto"
     coordinator = inquiry.coordinator
     if coordinator is None:
-        coordinator, why = pick_coordinator(center, language)
+        coordinator, why = pick_coordinator(center, language, context=context)
         reasons += why
     assign(inquiry, center, coordinator)
-    decision = RoutingDecision(inquiry_id=inquiry.id, kind=kind, center_id=center.id,
-                               coordinator_id=coordinator.id if coordinator else None,
-                               actor_id=actor.id if actor else None, reasons=reasons, created_at=now)
+    context.handed(coordinator)
+    decision = RoutingDecision(inquiry=inquiry, kind=kind, center=center, coordinator=coordinator,
+                               actor=actor, reasons=reasons, created_at=now)
     db.session.add(decision)
-    db.session.flush()
     return decision
 
 

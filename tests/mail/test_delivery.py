@@ -96,3 +96,16 @@ def test_mail_is_written_in_the_same_transaction_as_the_change(db, factory, smtp
         conversation.send_reply(inquiry, "", actor=coordinator)
     db.session.rollback()
     assert len(queued(db)) == before
+
+
+def test_mail_in_the_patients_language_leaves_the_staff_pages_in_theirs(db, factory, client, auth):
+    """Mail renders with its own catalog: an Arabic acknowledgement, then a Spanish one, never
+    turn the coordinator's English pages into either."""
+    coordinator = factory.user()
+    factory.inquiry(preferred_language="ar")
+    factory.inquiry(preferred_language="es")
+    assert [m.language for m in queued(db)] == ["ar", "es"]
+    assert "We have received" not in queued(db)[1].subject
+    auth.login(coordinator)
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert 'lang="en"' in page and "My tasks" in page
