@@ -132,10 +132,11 @@ class _Batch:
                 column=Message.message_id, order_by=Message.id):
             self.threads[message_id] = (rank, inquiry_id)
         self.rank = 2 ** 62  # above every message written before the batch
+        #: message key -> the case its signed reply address names, if any
+        self.tokens = {key: outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
+                       for _raw, parsed, key in items}
         # the cases answered, read now: looking one up later would write the batch so far first
-        tokens = {outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
-                  for _raw, parsed, _key in items}
-        wanted = ({i for _rank, i in self.threads.values()} | tokens) - {None}
+        wanted = ({i for _rank, i in self.threads.values()} | set(self.tokens.values())) - {None}
         self.answered = {i.id: i for i in _existing(Inquiry, wanted, column=Inquiry.id)}
 
     def take_all(self) -> list[str]:
@@ -171,7 +172,7 @@ class _Batch:
         if parsed.from_addr == self.own_address:
             record.outcome, record.reason = IGNORED, "sent by this system"
             return IGNORED
-        inquiry = self.find_thread(parsed)
+        inquiry = self.find_thread(parsed, key)
         if parsed.is_auto_reply:
             record.outcome, record.reason = IGNORED, "automatic reply"
             if inquiry is not None:
@@ -197,10 +198,10 @@ class _Batch:
         self.touched.add(inquiry)
         return CREATED
 
-    def find_thread(self, parsed: ParsedMail) -> Inquiry | None:
+    def find_thread(self, parsed: ParsedMail, key: str) -> Inquiry | None:
         """The inquiry a message answers: by its signed reply address, by the Message-IDs it
         answers, else the sender's newest open inquiry."""
-        found: Inquiry | int | None = outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
+        found: Inquiry | int | None = self.tokens[key]
         if found is None:
             hits = [self.threads[mid] for mid in parsed.in_reply_to[-50:] if mid in self.threads]
             found = max(hits, key=lambda hit: hit[0])[1] if hits else None
