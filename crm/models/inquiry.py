@@ -52,6 +52,9 @@ class Inquiry(db.Model):
         back_populates="inquiry", order_by="StageChange.id", cascade="all, delete-orphan")
     notes: Mapped[list["Note"]] = relationship(
         back_populates="inquiry", order_by="Note.id", cascade="all, delete-orphan")
+    #: Its follow-up tasks, loaded once; a task made for it joins the list at once, so the rules
+    #: read a case's tasks without writing it first.
+    tasks: Mapped[list["Task"]] = relationship(back_populates="inquiry")  # noqa: F821
 
     #: The version counts meaningful changes (stage, fields), not notes or views: the ORM
     #: checks it on every UPDATE, the services bump it with ``bump_version``.

@@ -33,7 +33,7 @@ class Task(db.Model):
     #: The clock stopped here while the case waits on the patient; it resumes when they answer.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821
+    inquiry: Mapped["Inquiry"] = relationship(back_populates="tasks")  # noqa: F821
     assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
     completed_by: Mapped["User | None"] = relationship(foreign_keys=[completed_by_id])  # noqa: F821
 

@@ -1,7 +1,7 @@
 """Follow-up tasks: the rules that create them, and completing them."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -83,8 +83,7 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
     """Close the tasks tied to the stage left and open those of the stage entered."""
     if from_stage in RULES_BY_STAGE:
         kinds = [RULES_BY_STAGE[from_stage].kind] + (["call_patient"] if from_stage == "records" else [])
-        for task in db.session.scalars(select(Task).where(Task.inquiry_id == inquiry.id,
-                                                          Task.kind.in_(kinds), Task.state == OPEN)):
+        for task in _open(inquiry, kinds):
             task.state = CANCELLED if to_stage == "closed" else DONE
             task.completed_at, task.completed_by_id = at, actor.id if actor else None
     created = []
@@ -100,16 +99,13 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
 def on_event(inquiry: Inquiry, name: str, *, actor: User | None, at: datetime | None = None) -> Task | None:
     """Apply the ``EVENTS`` rule called ``name``: close its tasks, open its task."""
     event, at = EVENTS_BY_NAME[name], at or utcnow()
-    if event.closes:
-        for task in db.session.scalars(select(Task).where(
-                Task.inquiry_id == inquiry.id, Task.kind.in_(event.closes), Task.state == OPEN)):
-            task.state, task.completed_at = DONE, at
-            task.completed_by_id = actor.id if actor else None
+    for task in _open(inquiry, event.closes):
+        task.state, task.completed_at = DONE, at
+        task.completed_by_id = actor.id if actor else None
     opened = None
-    if event.opens and not db.session.scalar(select(Task.id).where(
-            Task.inquiry_id == inquiry.id, Task.kind == event.opens, Task.state == OPEN)):
+    if event.opens and not _open(inquiry, [event.opens]):
         opened = Task(inquiry=inquiry, kind=event.opens, state=OPEN, created_at=at,
-                      due_at=event.due(calendar(), at), assignee_id=inquiry.coordinator_id)
+                      due_at=event.due(calendar(), at), assignee=inquiry.coordinator)
         db.session.add(opened)
     return opened
 
@@ -120,10 +116,9 @@ def wait_on_patient(inquiry: Inquiry, *, at: datetime | None = None) -> None:
     at = at or utcnow()
     if inquiry.waiting_since is None:
         inquiry.waiting_since = at
-    for task in db.session.scalars(select(Task).where(
-            Task.inquiry_id == inquiry.id, Task.state == OPEN, Task.paused_at.is_(None),
-            Task.kind.not_in(CHASE_KINDS))):
-        task.paused_at = at
+    for task in _open(inquiry):
+        if task.paused_at is None and task.kind not in CHASE_KINDS:
+            task.paused_at = at
     db.session.flush()
 
 
@@ -133,8 +128,9 @@ def patient_answered(inquiry: Inquiry, *, at: datetime | None = None) -> None:
     cal = calendar()
     if inquiry.waiting_since is not None:
         inquiry.waiting_since = None
-    for task in db.session.scalars(select(Task).where(
-            Task.inquiry_id == inquiry.id, Task.state == OPEN, Task.paused_at.is_not(None))):
+    for task in _open(inquiry):
+        if task.paused_at is None:
+            continue
         left = cal.business_time_between(task.paused_at, task.due_at)
         if left:  # a task already late when the wait began stays late
             task.due_at = cal.add_business_time(at, left)
@@ -144,12 +140,10 @@ def patient_answered(inquiry: Inquiry, *, at: datetime | None = None) -> None:
 def ensure_records_chase(inquiry: Inquiry, *, at: datetime) -> Task | None:
     """Records asked for again while the case is in ``records`` and nothing chases them (all had
     arrived, or the chase ended in a call): chasing starts over. Flushes."""
-    if inquiry.stage != "records" or db.session.scalar(select(Task.id).where(
-            Task.inquiry_id == inquiry.id, Task.kind.in_(("records_chase", "call_patient")),
-            Task.state == OPEN)):
+    if inquiry.stage != "records" or _open(inquiry, ["records_chase", "call_patient"]):
         return None
-    task = Task(inquiry_id=inquiry.id, kind="records_chase", state=OPEN, created_at=at,
-                due_at=RULES_BY_KIND["records_chase"].due(calendar(), at), assignee_id=inquiry.coordinator_id)
+    task = Task(inquiry=inquiry, kind="records_chase", state=OPEN, created_at=at,
+                due_at=RULES_BY_KIND["records_chase"].due(calendar(), at), assignee=inquiry.coordinator)
     db.session.add(task)
     db.session.flush()
     return task
@@ -170,9 +164,7 @@ def task_label(task: Task) -> str:
 def hand_over(inquiry: Inquiry, previous_id: int | None, new_id: int | None) -> None:
     """The inquiry changed hands: its open tasks that were the previous coordinator's (or
     nobody's) become the new one's."""
-    if inquiry.id is None:
-        return  # not saved yet: it has no tasks
-    for task in open_tasks_of(inquiry):
+    for task in _open(inquiry):
         if task.assignee_id in (None, previous_id):
             task.assignee_id = new_id
 
@@ -210,13 +202,19 @@ def _next_records_chase(inquiry: Inquiry, now: datetime) -> Task:
         Task.created_at >= inquiry.stage_entered_at))
     cal = calendar()
     if chased < MAX_RECORDS_CHASES:
-        task = Task(inquiry_id=inquiry.id, kind="records_chase", due_at=cal.add_business_days(now, 3))
+        task = Task(inquiry=inquiry, kind="records_chase", due_at=cal.add_business_days(now, 3))
     else:
-        task = Task(inquiry_id=inquiry.id, kind="call_patient", due_at=cal.add_business_days(now, 1))
-    task.state, task.created_at, task.assignee_id = OPEN, now, inquiry.coordinator_id
+        task = Task(inquiry=inquiry, kind="call_patient", due_at=cal.add_business_days(now, 1))
+    task.state, task.created_at, task.assignee = OPEN, now, inquiry.coordinator
     db.session.add(task)
     db.session.flush()
     return task
+
+
+def _open(inquiry: Inquiry, kinds: Iterable[str] | None = None) -> list[Task]:
+    """The case's open tasks (of ``kinds``), read from its task list: the tasks made for it in
+    this transaction are there before they are written."""
+    return [task for task in inquiry.tasks if task.state == OPEN and (kinds is None or task.kind in kinds)]
 
 
 def open_tasks_of(inquiry: Inquiry) -> list[Task]:

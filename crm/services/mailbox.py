@@ -6,15 +6,20 @@ from __future__ import annotations
 import imaplib
 import logging
 import mailbox
+import multiprocessing as mp
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -48,20 +53,44 @@ class Summary:
                 "rejected": self.counts[REJECTED]}
 
 
+@dataclass
+class _Item:
+    """One message as read: its bytes, what parsing found, its key."""
+
+    raw: bytes
+    parsed: ParsedMail
+    key: str
+
+    @cached_property
+    def text_language(self) -> str:
+        """The language its words are written in (for a sender who does not declare one)."""
+        return guess_language(f"{self.parsed.subject}\n{self.parsed.text}")
+
+
+def _read(raw: bytes) -> _Item:
+    parsed = parse(raw)
+    return _Item(raw, parsed, message_key(raw, parsed.message_id))
+
+
+def _read_ahead(raws: list[bytes]) -> list[_Item]:
+    """A batch read in the second process, its languages guessed there too."""
+    items = list(map(_read, raws))
+    for item in items:
+        if item.parsed.language is None:
+            item.text_language  # noqa: B018 - computed here, on the other core
+    return items
+
+
 def ingest(raw: bytes, *, source: str) -> str:
-    """Take one raw message; returns its outcome (see ``ingest_many``). Flushes."""
-    return ingest_many([raw], source=source)[0]
+    """Take one raw message; returns its outcome (see ``_take``). Flushes."""
+    return _take([_read(raw)], source=source)[0]
 
 
-def ingest_many(raws: list[bytes], *, source: str) -> list[str]:
-    """Take raw messages, in order; returns their outcomes. They are written together, in one
+def _take(items: list[_Item], *, source: str) -> list[str]:
+    """Take messages, in order; returns their outcomes. They are written together, in one
     savepoint: if anything fails, each is taken again alone, so that a failure of any kind only
     ever leaves the message that caused it in the quarantine, never lost, never half-applied.
     Flushes."""
-    items = []
-    for raw in raws:
-        parsed = parse(raw)
-        items.append((raw, parsed, message_key(raw, parsed.message_id)))
     try:
         with db.session.begin_nested():
             return _Batch(source, items).take_all()
@@ -69,9 +98,8 @@ def ingest_many(raws: list[bytes], *, source: str) -> list[str]:
         if len(items) > 1:
             log.warning("a batch of %d messages failed (%s): taking them one by one", len(items),
                         type(error).__name__)
-            return [ingest(raw, source=source) for raw, _parsed, _key in items]
-        raw, _parsed, key = items[0]
-        return [_quarantine(raw, key, source, error)]
+            return [_take([item], source=source)[0] for item in items]
+        return [_quarantine(items[0].raw, items[0].key, source, error)]
 
 
 def _quarantine(raw: bytes, key: str, source: str, error: Exception) -> str:
@@ -102,16 +130,14 @@ class _Batch:
     it opens, the Message-IDs it files) answers the questions of the messages after it without
     writing anything first: the batch's new cases are written at once, then acknowledged."""
 
-    def __init__(self, source: str, items: list[tuple[bytes, ParsedMail, str]]) -> None:
+    def __init__(self, source: str, items: list[_Item]) -> None:
         self.source, self.items = source, items
         self.own_address = _own_address()
         self.routing = routing.Context()
         self.opened: list[Inquiry] = []
-        #: the cases this batch changed: their rows must be written before rules read them
-        self.touched: set[Inquiry] = set()
-        self.taken = set(_existing(InboundMail.message_key, [key for _raw, _parsed, key in items]))
+        self.taken = set(_existing(InboundMail.message_key, [item.key for item in items]))
         #: email (lower case) -> the surviving patient with that address, or None
-        senders = {parsed.from_addr.lower() for _raw, parsed, _key in items if parsed.from_addr}
+        senders = {item.parsed.from_addr.lower() for item in items if item.parsed.from_addr}
         self.patients: dict[str, Patient | None] = dict.fromkeys(senders)
         for patient in _existing(Patient, senders, column=Patient.email_lower, order_by=Patient.id.desc()):
             self.patients[patient.email_lower] = patient  # the oldest record of an address wins
@@ -120,27 +146,28 @@ class _Batch:
         #: patient -> their newest open inquiry, or None
         self.open_cases: dict[Patient, Inquiry | None] = {}
         known = {p.id: p for p in self.patients.values() if p is not None}
-        for inquiry in _existing(Inquiry, list(known), column=Inquiry.patient_id,
-                                 where=Inquiry.stage != "closed", order_by=Inquiry.created_at):
+        for inquiry in _existing(Inquiry, list(known), column=Inquiry.patient_id, where=Inquiry.stage != "closed",
+                                 order_by=Inquiry.created_at, options=[selectinload(Inquiry.tasks)]):
             self.open_cases[known[inquiry.patient_id]] = inquiry
         self.open_cases.update({p: None for p in known.values() if p not in self.open_cases})
         #: Message-ID -> (rank, inquiry or its id): the newest message with that id wins
         self.threads: dict[str, tuple[int, Inquiry | int]] = {}
-        answered = {mid for _r, parsed, _k in items for mid in parsed.in_reply_to[-50:]}
+        answered = {mid for item in items for mid in item.parsed.in_reply_to[-50:]}
         for message_id, inquiry_id, rank in _existing(
                 (Message.message_id, Message.inquiry_id, Message.id), answered,
                 column=Message.message_id, order_by=Message.id):
             self.threads[message_id] = (rank, inquiry_id)
         self.rank = 2 ** 62  # above every message written before the batch
         #: message key -> the case its signed reply address names, if any
-        self.tokens = {key: outbox.inquiry_id_from_token(" ".join(parsed.recipients + [parsed.subject]))
-                       for _raw, parsed, key in items}
+        self.tokens = {item.key: outbox.inquiry_id_from_token(" ".join(item.parsed.recipients + [item.parsed.subject]))
+                       for item in items}
         # the cases answered, read now: looking one up later would write the batch so far first
         wanted = ({i for _rank, i in self.threads.values()} | set(self.tokens.values())) - {None}
-        self.answered = {i.id: i for i in _existing(Inquiry, wanted, column=Inquiry.id)}
+        self.answered = {i.id: i for i in _existing(Inquiry, wanted, column=Inquiry.id,
+                                                    options=[selectinload(Inquiry.tasks)])}
 
     def take_all(self) -> list[str]:
-        outcomes = [self.take(raw, parsed, key) for raw, parsed, key in self.items]
+        outcomes = [self.take(item) for item in self.items]
         if self.opened:
             links = {inquiry: portal_links.new_link(inquiry) for inquiry in self.opened
                      if outbox.can_mail(inquiry.patient)}
@@ -157,7 +184,8 @@ class _Batch:
         number_new_rows(db.session)
         db.session.flush()
 
-    def take(self, raw: bytes, parsed: ParsedMail, key: str) -> str:
+    def take(self, item: _Item) -> str:
+        raw, parsed, key = item.raw, item.parsed, item.key
         if key in self.taken:
             return DUPLICATE
         self.taken.add(key)
@@ -181,21 +209,17 @@ class _Batch:
             return IGNORED
         if inquiry is not None:
             record.outcome, record.inquiry = THREADED, inquiry
-            if inquiry in self.touched:
-                self.write()  # the rules below read this case's tasks, some not written yet
-            with db.session.no_autoflush:  # … the other cases' changes are not theirs to wait for
+            with db.session.no_autoflush:  # the rules read the case's tasks from its task list
                 message = conversation.record_patient_message(
                     inquiry, parsed.text, channel="email", subject=parsed.subject, from_addr=parsed.from_addr,
                     message_id=parsed.message_id, inbound=record, language=parsed.language)
-            self.touched.add(inquiry)
             self.filed(parsed.message_id, inquiry)
             _attach(inquiry, message, parsed)
             return THREADED
-        inquiry = self.open_inquiry(parsed)
+        inquiry = self.open_inquiry(item)
         record.outcome, record.inquiry = CREATED, inquiry
         _attach(inquiry, self.message(inquiry, record, parsed, kind="email"), parsed)
         self.opened.append(inquiry)
-        self.touched.add(inquiry)
         return CREATED
 
     def find_thread(self, parsed: ParsedMail, key: str) -> Inquiry | None:
@@ -226,13 +250,13 @@ class _Batch:
             self.patients[email.lower()] = find_patient_by_email(email)
         return self.patients[email.lower()]
 
-    def open_inquiry(self, parsed: ParsedMail) -> Inquiry:
+    def open_inquiry(self, item: _Item) -> Inquiry:
         """A new inquiry (``source=email``) for a sender we do not know, or whose cases are closed."""
+        parsed = item.parsed
         given, _, family = (parsed.from_name or parsed.from_addr.split("@")[0]).strip("\"' ").partition(" ")
         data = {"given_name": given[:100] or "?", "family_name": family[:100] or "—",
                 "email": parsed.from_addr, "service": "second_opinion_in_person",
-                "preferred_language": _contract_language(parsed.language) or guess_language(
-                    f"{parsed.subject}\n{parsed.text}"),
+                "preferred_language": _contract_language(parsed.language) or item.text_language,
                 "reason": (f"{parsed.subject}\n\n{parsed.text}" if parsed.subject else parsed.text)[:REASON_MAX]
                 or "—"}
         options = {"source": "email", "origin": "mail", "find_patient": self.patient_for,
@@ -283,7 +307,7 @@ class _Batch:
         return IGNORED
 
 
-def _existing(what, values, *, column=None, where=None, order_by=None, chunk: int = 500) -> list:
+def _existing(what, values, *, column=None, where=None, order_by=None, options=(), chunk: int = 500) -> list:
     """Rows (or columns) of ``what`` whose ``column`` is one of ``values``, asked ``chunk`` at a
     time (a batch's keys could pass a database's limit on parameters). ``order_by`` orders the
     rows of each value among themselves: all of them come in the same chunk."""
@@ -298,6 +322,7 @@ def _existing(what, values, *, column=None, where=None, order_by=None, chunk: in
             query = query.where(where)
         if order_by is not None:
             query = query.order_by(order_by)
+        query = query.options(*options)
         result = db.session.execute(query)
         rows += result.all() if isinstance(what, tuple) else result.scalars().all()
     return rows
@@ -363,15 +388,46 @@ def ingest_all(messages: Iterable[bytes], *, source: str,
     """Ingest many messages, ``BATCH`` at a time, committing each batch: memory stays flat
     however large the mailbox."""
     summary = Summary()
-    messages = iter(messages)
-    while batch := list(islice(messages, BATCH)):
-        for outcome in ingest_many(batch, source=source):
+    for items in _read_batches(messages):
+        for outcome in _take(items, source=source):
             summary.add(outcome)
         db.session.commit()
         db.session.expunge_all()
         if progress:
-            progress(len(batch))
+            progress(len(items))
     return summary
+
+
+def _read_batches(messages: Iterable[bytes]) -> Iterator[list[_Item]]:
+    """The messages read ``BATCH`` at a time. With a second core, a second process reads (parses,
+    guesses languages) one batch ahead of the batch being taken: a mailbox is read while it is
+    being written. The process is forked, so it starts at once with everything loaded; it only
+    ever parses, and leaves without closing what it inherited."""
+    messages = iter(messages)
+    batches = iter(lambda: list(islice(messages, BATCH)), [])
+    first = next(batches, None)
+    if first is None:
+        return
+    if len(first) < BATCH or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        yield list(map(_read, first))
+        for batch in batches:
+            yield list(map(_read, batch))
+        return
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as reader:
+        ahead = (first, reader.submit(_read_ahead, first))
+        for batch in batches:
+            following = (batch, reader.submit(_read_ahead, batch))
+            yield _result(*ahead)
+            ahead = following
+        yield _result(*ahead)
+
+
+def _result(batch: list[bytes], future: Future) -> list[_Item]:
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001 - the reading process died (memory?): read here instead
+        log.warning("the second process could not read a batch: reading it here", exc_info=True)
+        return list(map(_read, batch))
 
 
 def poll_imap(url: str | None = None) -> Summary:

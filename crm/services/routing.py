@@ -1,12 +1,14 @@
 """Routing: which center an inquiry belongs to, and which coordinator carries it."""
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-import json
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+
+import ahocorasick
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -44,7 +46,7 @@ class Context:
         self._centers: list[Center] | None = None
         self._coordinators: dict[int, list[User]] | None = None
         self._loads: dict[int, int] = {}
-        self._keywords: dict[int, re.Pattern | None] = {}
+        self._automaton: ahocorasick.Automaton | None = None
 
     def centers(self) -> list[Center]:
         """The active centers."""
@@ -54,16 +56,24 @@ class Context:
                     select(Center).where(Center.is_active.is_(True)).order_by(Center.id)))
         return self._centers
 
-    def keywords_in(self, center: Center, text: str) -> set[str]:
-        """The folded keywords of ``center`` that occur in the folded ``text``. One pattern
-        finds, at each position, the longest keyword starting there: a shorter one starting
-        at the same place lies inside it, and counts only once anyway."""
-        if center.id not in self._keywords:
-            words = sorted(_folded_keywords(center), key=lambda word: (-len(word), word))
-            self._keywords[center.id] = re.compile(
-                "(?=(" + "|".join(map(re.escape, words)) + "))") if words else None
-        pattern = self._keywords[center.id]
-        return set(pattern.findall(text)) if pattern else set()
+    def keywords(self, text: str) -> dict[int, set[str]]:
+        """Center id -> its folded keywords that occur in the folded ``text``: all the
+        centers' keywords found in one pass over the text (an Aho-Corasick automaton)."""
+        if self._automaton is None:
+            owners: dict[str, set[int]] = {}
+            for center in self.centers():
+                for word in _folded_keywords(center):
+                    owners.setdefault(word, set()).add(center.id)
+            self._automaton = ahocorasick.Automaton()
+            for word, center_ids in owners.items():
+                self._automaton.add_word(word, (word, frozenset(center_ids)))
+            self._automaton.make_automaton()
+        found: dict[int, set[str]] = {}
+        if len(self._automaton):
+            for _end, (word, center_ids) in self._automaton.iter(text):
+                for center_id in center_ids:
+                    found.setdefault(center_id, set()).add(word)
+        return found
 
     def coordinators(self, center: Center) -> list[User]:
         """The active coordinators of ``center`` who are not away."""
@@ -114,8 +124,9 @@ def suggest_center(inquiry: Inquiry, context: Context | None = None) -> Suggesti
     text = fold(" ".join(filter(None, [inquiry.reason, inquiry.referring_institution])))
     scores: dict[str, float] = {}
     reasons: list[dict] = []
+    found = context.keywords(text)
     for center in centers:
-        matched = sorted(context.keywords_in(center, text))
+        matched = sorted(found.get(center.id, ()))
         # a keyword inside a longer matched keyword of the same center counts once
         matched = [w for w in matched if not any(w != o and w in o for o in matched)]
         if matched:
