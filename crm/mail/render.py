@@ -8,7 +8,8 @@ from babel.dates import format_time, get_day_names
 from flask import current_app
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from jinja2 import Environment
+from jinja2 import Environment, pass_eval_context
+from markupsafe import Markup
 
 from ..i18n import force_locale, is_rtl, language_for_locale, normalize_locale
 
@@ -71,9 +72,22 @@ def _environment(locale: str) -> Environment:
         env.tests.update(web.tests)
         env.globals.update(web.globals)
         env.policies.update(web.policies)
-        env.install_gettext_translations(get_translations(), newstyle=True)
+        translations = get_translations()
+        env.install_gettext_translations(translations, newstyle=True)
+        env.globals["_"] = _translator(translations)
         envs[locale] = env
     return env
+
+
+def _translator(translations):
+    """``_()`` for the mail templates: what Jinja's newstyle gettext does (the translation taken
+    as safe, its variables escaped, ``%%`` always formatted), bound to one catalog, in one call
+    rather than three (thousands of sentences in a bulk import)."""
+    @pass_eval_context
+    def translate(eval_ctx, string: str, **variables) -> str:
+        text = translations.gettext(string)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables
+    return translate
 
 
 def _hours_summary(locale: str) -> str:

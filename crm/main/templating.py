@@ -1,7 +1,8 @@
 """What every template gets: locale and direction, labels, dates in the reader's zone."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,12 @@ def local_time(value: datetime | None, fmt: str = "medium", zone: str | None = N
 
 def mail_date(value: datetime | None) -> str:
     """A date in mail, in the recipient's language (the locale is forced while rendering)."""
-    return format_date(value.astimezone(staff_zone()), "long") if value else ""
+    return _long_date(value.astimezone(staff_zone()).date(), str(get_locale())) if value else ""
+
+
+@lru_cache(maxsize=256)
+def _long_date(day: date, locale: str) -> str:
+    return format_date(day, "long")  # in ``locale``, the current one: it is part of the key
 
 
 def days_since(value: datetime | None) -> int:

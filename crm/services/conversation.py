@@ -70,10 +70,12 @@ def _sent(inquiry: Inquiry, row: OutboundMail | None, *, actor: User, kind: str)
 
 
 def acknowledge(inquiry: Inquiry, *, link: PortalLink | None = None) -> OutboundMail | None:
-    """The acknowledgement every new inquiry gets at once, in the patient's language. Called
-    as the inquiry is opened (its key only guards against a second call)."""
+    """The acknowledgement every new inquiry gets at once, in the patient's language: written
+    as of the inquiry's opening, so it comes first on the thread even when mail intake writes
+    it after more messages of the same batch. Called as the inquiry is opened (its key only
+    guards against a second call)."""
     return outbox.queue_patient_mail(inquiry, "acknowledgement", dedupe_key=f"ack:{inquiry.id}",
-                                     link=link, new_case=True)
+                                     link=link, new_case=True, at=inquiry.created_at)
 
 
 def send_reply(inquiry: Inquiry, body: str, *, actor: User) -> OutboundMail:

@@ -74,8 +74,13 @@ RULES_BY_KIND = {rule.kind: rule for rule in RULES}
 
 
 def calendar() -> BusinessCalendar:
-    """The center's business calendar, from the app's configuration."""
-    return BusinessCalendar.from_config(current_app.config)
+    """The center's business calendar, from the app's configuration (made once per setting)."""
+    config = current_app.config
+    key = (config["TIMEZONE"], repr(config.get("BUSINESS_HOURS")), repr(config.get("HOLIDAYS")))
+    calendars = current_app.extensions.setdefault("itinera.calendars", {})
+    if key not in calendars:
+        calendars[key] = BusinessCalendar.from_config(config)
+    return calendars[key]
 
 
 def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,

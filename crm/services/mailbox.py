@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..mail.parse import ParsedMail, message_key, parse
 from ..models import InboundMail, Inquiry, Message, Patient
-from ..models.base import number_new_rows, utcnow
+from ..models.base import utcnow, write_new_rows
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
 from . import conversation, outbox, portal_links, routing, uploads
 from .duplicates import surviving_patient
@@ -181,8 +181,7 @@ class _Batch:
     @staticmethod
     def write() -> None:
         """Write what the batch added so far, each table in one statement."""
-        number_new_rows(db.session)
-        db.session.flush()
+        write_new_rows(db.session)
 
     def take(self, item: _Item) -> str:
         raw, parsed, key = item.raw, item.parsed, item.key

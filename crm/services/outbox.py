@@ -9,6 +9,7 @@ import re
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,8 +28,13 @@ REPLY_TOKEN = re.compile(r"ITN-(\d{6,9})\.([0-9a-f]{10})", re.IGNORECASE)
 
 
 def _sender() -> tuple[str, str]:
-    name, addr = parseaddr(current_app.config["MAIL_FROM"])
-    return name, addr
+    return _address(current_app.config["MAIL_FROM"])
+
+
+@lru_cache(maxsize=16)
+def _address(value: str) -> tuple[str, str]:
+    """A configured address, parsed once (parsing is slow, and a bulk import mails thousands)."""
+    return parseaddr(value)
 
 
 def _domain() -> str:
@@ -52,7 +58,7 @@ def inquiry_id_from_token(text: str) -> int | None:
 
 
 def reply_address(inquiry: Inquiry) -> str:
-    name, addr = parseaddr(current_app.config.get("REPLY_ADDRESS") or current_app.config["MAIL_FROM"])
+    name, addr = _address(current_app.config.get("REPLY_ADDRESS") or current_app.config["MAIL_FROM"])
     local, _at, domain = addr.partition("@")
     return formataddr((name or _sender()[0], f"{local}+{reply_token(inquiry.id)}@{domain}"))
 
@@ -70,11 +76,12 @@ def _exists(dedupe_key: str | None) -> bool:
 def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None,
                        dedupe_key: str | None = None, in_reply_to: str | None = None,
                        link: PortalLink | None = None, new_case: bool = False,
-                       **context) -> OutboundMail | None:
+                       at: datetime | None = None, **context) -> OutboundMail | None:
     """Render mail ``kind`` in the patient's language, with their portal link (``link``, else
     the current one), into the outbox and onto the thread. None when the patient has no usable
     address, or when mail with ``dedupe_key`` was queued already (not looked for when the case
-    is a ``new_case``, opened in this transaction). The rows are added, not flushed."""
+    is a ``new_case``, opened in this transaction). ``at`` is when it was written (now). The rows
+    are added, not flushed."""
     patient = inquiry.patient
     if not can_mail(patient) or (not new_case and _exists(dedupe_key)):
         return None
@@ -85,7 +92,7 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                       portal_url=portal_links.url_for_link(link), link_expires_at=link.expires_at,
                       coordinator_name=(actor or coordinator).name if (actor or coordinator) else None,
                       **context)
-    now = utcnow()
+    now = at or utcnow()
     row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry=inquiry,
                        message_id=make_msgid(domain=_domain()), from_addr=current_app.config["MAIL_FROM"],
                        reply_to=reply_address(inquiry),
