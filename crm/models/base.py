@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from functools import cache
 
 from sqlalchemy import DateTime, func, inspect, select
-from sqlalchemy.orm import Mapper, RelationshipDirection, Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, RelationshipDirection, Session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -68,8 +68,8 @@ def write_new_rows(session: Session) -> None:
     A bulk import adds thousands of rows, and the unit of work spends several times longer on
     each than its ``INSERT``. Here the new rows are numbered (``number_new_rows``), their foreign
     keys taken from the rows they point to, and each table's rows written in one ``INSERT`` of
-    their plain values, tables in dependency order; the objects then join the session as rows
-    just read, and what else changed is flushed as usual. A row this cannot write alike (one
+    their plain values, tables in dependency order; the objects then become the session's
+    persistent rows as after a flush, and what else changed is flushed as usual. A row this cannot write alike (one
     pointing to an object not in the session, a many-to-many collection, a default the database
     computes) leaves the whole write to the plain flush."""
     if session.get_bind().dialect.name != "sqlite" or not session.new:
@@ -99,13 +99,9 @@ def write_new_rows(session: Session) -> None:
                 columns = _plan(by_table[table][0].mapper)[0]
                 session.execute(table.insert(), [{column: state.dict[key] for key, column, _default in columns}
                                                  for state in by_table[table]])
-        instances = [state.obj() for state in states]
-        for instance in instances:
-            if instance in session:  # (expunging a case has expunged its stage changes with it)
-                session.expunge(instance)
-        for instance in instances:
-            make_transient_to_detached(instance)
-        session.add_all(instances)
+        # written: now the session's rows, exactly as after its own INSERTs (the step a flush
+        # takes; it also lets a rollback of this transaction forget them again)
+        session._register_persistent(set(states))
     session.flush()
 
 

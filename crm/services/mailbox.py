@@ -181,7 +181,7 @@ class _Batch:
     @staticmethod
     def write() -> None:
         """Write what the batch added so far, each table in one statement."""
-        write_new_rows(db.session)
+        write_new_rows(db.session())
 
     def take(self, item: _Item) -> str:
         raw, parsed, key = item.raw, item.parsed, item.key

@@ -34,13 +34,13 @@ def test_new_rows_are_written_with_their_values_and_references(db, factory):
     inquiries = open_cases(factory)
     for inquiry in inquiries:
         link = portal_links.new_link(inquiry)
-        write_new_rows(db.session)  # the token needs the link's id
+        write_new_rows(db.session())  # the token needs the link's id
         conversation.acknowledge(inquiry, link=link)
     extra = Task(inquiry=existing, kind="call_patient", state="open", created_at=utcnow(), due_at=utcnow())
     db.session.add(extra)
     new = list(db.session.new)
     assert {type(row).__name__ for row in new} >= {"Task", "OutboundMail", "Message"}
-    write_new_rows(db.session)
+    write_new_rows(db.session())
 
     assert not db.session.new
     for row in new:
@@ -60,12 +60,12 @@ def test_new_rows_are_written_with_their_values_and_references(db, factory):
 
 def test_written_rows_carry_on_as_after_a_flush(db, factory):
     inquiry, = open_cases(factory, 1)
-    write_new_rows(db.session)
+    write_new_rows(db.session())
     inquiry.reason = "changed after the write"
     task = Task(inquiry=inquiry, kind="answer_patient", state="open", created_at=utcnow(), due_at=utcnow())
     db.session.add(task)
     assert task in inquiry.tasks  # the rules read the case's task list, written or not
-    write_new_rows(db.session)
+    write_new_rows(db.session())
     db.session.commit()  # nothing is written twice
     db.session.expire_all()
     assert db.session.get(Inquiry, inquiry.id).reason == "changed after the write"
@@ -84,7 +84,7 @@ def test_rows_it_cannot_write_alike_are_left_to_the_flush(db, factory):
     user = User(email="new.coordinator@itinera.example", name="New", role="coordinator",
                 password_hash="x", centers=[factory.center("cardiology")])
     db.session.add(user)
-    write_new_rows(db.session)
+    write_new_rows(db.session())
     db.session.commit()
     assert stored(db, task)["inquiry_id"] == orphan_case.id is not None
     assert [c.key for c in db.session.get(User, user.id).centers] == ["cardiology"]
