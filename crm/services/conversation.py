@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from .. import labels
 from ..extensions import db
 from ..i18n import force_locale
+from ..mail.render import Rendered
 from ..models import ChecklistItem, Document, InboundMail, Inquiry, Message, OutboundMail, PortalLink, User
 from ..models.base import utcnow
 from ..models.mail import RECORD_ITEMS
@@ -25,6 +26,7 @@ from .validation import clean_text
 from .visibility import as_id
 
 BODY_MAX = 10000
+ACKNOWLEDGEMENT = "acknowledgement"
 
 
 def thread(inquiry: Inquiry) -> list[Message]:
@@ -69,13 +71,14 @@ def _sent(inquiry: Inquiry, row: OutboundMail | None, *, actor: User, kind: str)
     return row
 
 
-def acknowledge(inquiry: Inquiry, *, link: PortalLink | None = None) -> OutboundMail | None:
+def acknowledge(inquiry: Inquiry, *, link: PortalLink | None = None,
+                rendered: Rendered | None = None) -> OutboundMail | None:
     """The acknowledgement every new inquiry gets at once, in the patient's language: written
     as of the inquiry's opening, so it comes first on the thread even when mail intake writes
     it after more messages of the same batch. Called as the inquiry is opened (its key only
-    guards against a second call)."""
-    return outbox.queue_patient_mail(inquiry, "acknowledgement", dedupe_key=f"ack:{inquiry.id}",
-                                     link=link, new_case=True, at=inquiry.created_at)
+    guards against a second call); ``rendered``: rendered already (``ACKNOWLEDGEMENT``)."""
+    return outbox.queue_patient_mail(inquiry, ACKNOWLEDGEMENT, dedupe_key=f"ack:{inquiry.id}",
+                                     link=link, new_case=True, at=inquiry.created_at, rendered=rendered)
 
 
 def send_reply(inquiry: Inquiry, body: str, *, actor: User) -> OutboundMail:

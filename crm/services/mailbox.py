@@ -10,10 +10,11 @@ import multiprocessing as mp
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..mail.parse import ParsedMail, message_key, parse
 from ..models import InboundMail, Inquiry, Message, Patient
-from ..models.base import utcnow, write_new_rows
+from ..models.base import number_new_rows, utcnow, write_new_rows
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
 from . import conversation, outbox, portal_links, routing, uploads
 from .duplicates import surviving_patient
@@ -86,19 +87,19 @@ def ingest(raw: bytes, *, source: str) -> str:
     return _take([_read(raw)], source=source)[0]
 
 
-def _take(items: list[_Item], *, source: str) -> list[str]:
+def _take(items: list[_Item], *, source: str, helper: ProcessPoolExecutor | None = None) -> list[str]:
     """Take messages, in order; returns their outcomes. They are written together, in one
     savepoint: if anything fails, each is taken again alone, so that a failure of any kind only
     ever leaves the message that caused it in the quarantine, never lost, never half-applied.
-    Flushes."""
+    Flushes. ``helper``: a second process that renders the acknowledgements meanwhile."""
     try:
         with db.session.begin_nested():
-            return _Batch(source, items).take_all()
+            return _Batch(source, items, helper).take_all()
     except Exception as error:  # noqa: BLE001 - any bug still keeps every message whole
         if len(items) > 1:
             log.warning("a batch of %d messages failed (%s): taking them one by one", len(items),
                         type(error).__name__)
-            return [_take([item], source=source)[0] for item in items]
+            return [_take([item], source=source, helper=helper)[0] for item in items]
         return [_quarantine(items[0].raw, items[0].key, source, error)]
 
 
@@ -130,8 +131,8 @@ class _Batch:
     it opens, the Message-IDs it files) answers the questions of the messages after it without
     writing anything first: the batch's new cases are written at once, then acknowledged."""
 
-    def __init__(self, source: str, items: list[_Item]) -> None:
-        self.source, self.items = source, items
+    def __init__(self, source: str, items: list[_Item], helper: ProcessPoolExecutor | None = None) -> None:
+        self.source, self.items, self.helper = source, items, helper
         self.own_address = _own_address()
         self.routing = routing.Context()
         self.opened: list[Inquiry] = []
@@ -171,10 +172,14 @@ class _Batch:
         if self.opened:
             links = {inquiry: portal_links.new_link(inquiry) for inquiry in self.opened
                      if outbox.can_mail(inquiry.patient)}
-            self.write()
+            number_new_rows(db.session())  # the references and links are known before writing
+            rendered = _render_later(self.helper, [
+                (conversation.ACKNOWLEDGEMENT, inquiry.patient.preferred_language,
+                 outbox.mail_context(inquiry, link=link)) for inquiry, link in links.items()])
+            self.write()  # … and the acknowledgements are rendered meanwhile
             with db.session.no_autoflush:  # each acknowledgement is new: nothing to check first
-                for inquiry, link in links.items():
-                    conversation.acknowledge(inquiry, link=link)
+                for (inquiry, link), mail in zip(links.items(), rendered(), strict=True):
+                    conversation.acknowledge(inquiry, link=link, rendered=mail)
         self.write()
         return outcomes
 
@@ -387,46 +392,78 @@ def ingest_all(messages: Iterable[bytes], *, source: str,
     """Ingest many messages, ``BATCH`` at a time, committing each batch: memory stays flat
     however large the mailbox."""
     summary = Summary()
-    for items in _read_batches(messages):
-        for outcome in _take(items, source=source):
-            summary.add(outcome)
-        db.session.commit()
-        db.session.expunge_all()
-        if progress:
-            progress(len(items))
-    return summary
-
-
-def _read_batches(messages: Iterable[bytes]) -> Iterator[list[_Item]]:
-    """The messages read ``BATCH`` at a time. With a second core, a second process reads (parses,
-    guesses languages) one batch ahead of the batch being taken: a mailbox is read while it is
-    being written. The process is forked, so it starts at once with everything loaded; it only
-    ever parses, and leaves without closing what it inherited."""
     messages = iter(messages)
     batches = iter(lambda: list(islice(messages, BATCH)), [])
     first = next(batches, None)
-    if first is None:
+    with _helper(first is not None and len(first) == BATCH) as helper:
+        for items in _read_batches(chain([first] if first else [], batches), helper):
+            for outcome in _take(items, source=source, helper=helper):
+                summary.add(outcome)
+            db.session.commit()
+            db.session.expunge_all()
+            if progress:
+                progress(len(items))
+    return summary
+
+
+@contextmanager
+def _helper(wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
+    """With a second core, a second process that reads (parses, guesses languages) the batch
+    ahead of the one being taken and renders its acknowledgements while it is written. It is
+    forked with an app context of its own, so it starts at once with everything loaded; it only
+    ever parses and renders, and leaves without closing what it inherited."""
+    if not wanted or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        yield None
         return
-    if len(first) < BATCH or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        yield list(map(_read, first))
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork"), initializer=_start_helper,
+                             initargs=(current_app._get_current_object(),)) as helper:
+        yield helper
+
+
+def _start_helper(app) -> None:
+    app.app_context().push()
+
+
+def _read_batches(batches: Iterator[list[bytes]], helper: ProcessPoolExecutor | None) -> Iterator[list[_Item]]:
+    """Each batch of raw messages, read: by the ``helper`` one batch ahead, if there is one."""
+    if helper is None:
         for batch in batches:
             yield list(map(_read, batch))
         return
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as reader:
-        ahead = (first, reader.submit(_read_ahead, first))
-        for batch in batches:
-            following = (batch, reader.submit(_read_ahead, batch))
-            yield _result(*ahead)
-            ahead = following
-        yield _result(*ahead)
+    ahead = None
+    for batch in batches:
+        following = _later(helper, _read_ahead, batch, fallback=lambda batch=batch: list(map(_read, batch)))
+        if ahead is not None:
+            yield ahead()
+        ahead = following
+    if ahead is not None:
+        yield ahead()
 
 
-def _result(batch: list[bytes], future: Future) -> list[_Item]:
-    try:
-        return future.result()
-    except Exception:  # noqa: BLE001 - the reading process died (memory?): read here instead
-        log.warning("the second process could not read a batch: reading it here", exc_info=True)
-        return list(map(_read, batch))
+def _render_later(helper: ProcessPoolExecutor | None, jobs: list[tuple[str, str, dict]]) -> Callable[[], list]:
+    """The mail of ``jobs`` (kind, language, context), rendered by the ``helper`` meanwhile,
+    else here when it is asked for."""
+    if helper is None or not jobs:
+        return lambda: _render_all(jobs)
+    return _later(helper, _render_all, jobs, fallback=lambda: _render_all(jobs))
+
+
+def _render_all(jobs: list[tuple[str, str, dict]]) -> list:
+    return [outbox.render(kind, language, **context) for kind, language, context in jobs]
+
+
+def _later(helper: ProcessPoolExecutor, function, argument, *, fallback: Callable[[], list]) -> Callable[[], list]:
+    """``function(argument)`` started in the helper; calling the result waits for it. If the helper
+    fails (it died: memory?), ``fallback`` does the work here instead."""
+    future = helper.submit(function, argument)
+
+    def result() -> list:
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - nothing is lost: the work is done here
+            log.warning("the second process failed: doing its work here", exc_info=True)
+            return fallback()
+    return result
 
 
 def poll_imap(url: str | None = None) -> Summary:

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..mail.render import render
+from ..mail.render import Rendered, render
 from ..mail.transport import PermanentError, build_email, transport_for
 from ..models import Inquiry, Message, OutboundMail, PortalLink, User
 from ..models.base import utcnow
@@ -76,22 +76,20 @@ def _exists(dedupe_key: str | None) -> bool:
 def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None,
                        dedupe_key: str | None = None, in_reply_to: str | None = None,
                        link: PortalLink | None = None, new_case: bool = False,
-                       at: datetime | None = None, **context) -> OutboundMail | None:
+                       at: datetime | None = None, rendered: Rendered | None = None,
+                       **context) -> OutboundMail | None:
     """Render mail ``kind`` in the patient's language, with their portal link (``link``, else
     the current one), into the outbox and onto the thread. None when the patient has no usable
     address, or when mail with ``dedupe_key`` was queued already (not looked for when the case
-    is a ``new_case``, opened in this transaction). ``at`` is when it was written (now). The rows
-    are added, not flushed."""
+    is a ``new_case``, opened in this transaction). ``at`` is when it was written (now);
+    ``rendered``, the mail already rendered from ``mail_context`` (elsewhere). The rows are
+    added, not flushed."""
     patient = inquiry.patient
     if not can_mail(patient) or (not new_case and _exists(dedupe_key)):
         return None
-    link = link or portal_links.current_link(inquiry)
-    coordinator = inquiry.coordinator
-    rendered = render(kind, patient.preferred_language, patient=patient, inquiry=inquiry,
-                      reference=inquiry.reference, given_name=patient.given_name,
-                      portal_url=portal_links.url_for_link(link), link_expires_at=link.expires_at,
-                      coordinator_name=(actor or coordinator).name if (actor or coordinator) else None,
-                      **context)
+    if rendered is None:
+        rendered = render(kind, patient.preferred_language,
+                          **mail_context(inquiry, actor=actor, link=link, **context))
     now = at or utcnow()
     row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry=inquiry,
                        message_id=make_msgid(domain=_domain()), from_addr=current_app.config["MAIL_FROM"],
@@ -107,6 +105,17 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                            language=rendered.language, message_id=row.message_id, outbound=row,
                            created_at=now))
     return row
+
+
+def mail_context(inquiry: Inquiry, *, actor: User | None = None, link: PortalLink | None = None,
+                 **context) -> dict:
+    """What mail to the patient of ``inquiry`` is rendered from: plain values only (it can be
+    rendered in another process), with their portal link (``link``, else the current one)."""
+    link = link or portal_links.current_link(inquiry)
+    author = actor or inquiry.coordinator
+    return {"reference": inquiry.reference, "given_name": inquiry.patient.given_name,
+            "portal_url": portal_links.url_for_link(link), "link_expires_at": link.expires_at,
+            "coordinator_name": author.name if author else None, **context}
 
 
 def queue_staff_mail(user: User, kind: str, *, dedupe_key: str | None = None,

@@ -1,11 +1,12 @@
 """A mailbox taken in batches: the same outcome as message by message, a bad message still only
 quarantines itself, and the batches ahead are read by a second process."""
+import dataclasses
 import os
 import re
 
 import sqlalchemy as sa
 
-from crm.models import Document, InboundMail, Inquiry, Message, Patient, Task
+from crm.models import Document, InboundMail, Inquiry, Message, OutboundMail, Patient, Task
 from crm.services import mailbox
 from crm.services.conversation import thread as conversation_of
 from tests import mail_samples as samples
@@ -88,7 +89,7 @@ def test_a_message_that_breaks_its_batch_only_quarantines_itself(db, monkeypatch
     assert set(shape(db, "qc3")) == {"ana.@example.org", "amal.@example.sa"}
 
 
-_read_ahead = mailbox._read_ahead
+_read_ahead, _render_all = mailbox._read_ahead, mailbox._render_all
 
 
 def reading(raws):
@@ -99,15 +100,21 @@ def reading(raws):
     return items
 
 
-def test_the_batches_ahead_are_read_by_a_second_process(db, monkeypatch):
+def rendering(jobs):
+    """``_render_all`` saying, in each subject, which process rendered the mail."""
+    return [dataclasses.replace(mail, subject=f"{mail.subject} [{os.getpid()}]") for mail in _render_all(jobs)]
+
+
+def test_the_batches_ahead_are_read_by_a_second_process_which_renders_acknowledgements(db, monkeypatch):
     monkeypatch.setattr(mailbox, "BATCH", 4)
     monkeypatch.setattr(mailbox, "_read_ahead", reading)
+    monkeypatch.setattr(mailbox, "_render_all", rendering)
     readers = []
     take = mailbox._take
 
-    def taking(items, *, source):
+    def taking(items, **kw):
         readers.extend(getattr(item, "reader", None) for item in items)
-        return take(items, source=source)
+        return take(items, **kw)
 
     monkeypatch.setattr(mailbox, "_take", taking)
     summary = mailbox.ingest_all(conversation("qd4") + [samples.plain(message_id="<m1.qd4@x>")], source="file")
@@ -115,6 +122,9 @@ def test_the_batches_ahead_are_read_by_a_second_process(db, monkeypatch):
     assert len(readers) == 10 and None not in readers and os.getpid() not in readers
     _language, (irina_case,) = shape(db, "qd4")["irina.@example.ru"]  # a reply to a message of an earlier batch
     assert [m[:2] for m in irina_case["messages"]] == [("in", "email"), ("out", "acknowledgement"), ("in", "email")]
+    renderers = {int(re.search(r"\[(\d+)\]$", subject).group(1)) for subject in db.session.scalars(
+        sa.select(OutboundMail.subject).where(OutboundMail.to_addr.like("%.qd4@%")))}
+    assert renderers == set(readers)
 
 
 def test_a_batch_that_fails_after_writing_is_undone_and_taken_again(db, monkeypatch):
