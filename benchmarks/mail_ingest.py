@@ -95,7 +95,18 @@ def run(size: int, mix: str) -> None:
               f"{size / elapsed:7.0f} msg/s  peak RSS {peak / 1024:6.0f} MB  {summary}", flush=True)
 
 
+def machine_speed() -> float:
+    """Seconds for ten million Python additions: shared machines vary in speed from minute to
+    minute, and the rates above vary with it."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(10_000_000):
+        total += n
+    return time.perf_counter() - started
+
+
 if __name__ == "__main__":
+    print(f"machine: 10 million Python additions in {machine_speed():.2f} s", flush=True)
     args = sys.argv[1:]
     mixes = list(MIXES)
     if args[:1] == ["--mix"]:

@@ -3,6 +3,7 @@ then opens an inquiry, joins its thread, or is recorded as automatic mail; what 
 waits in the quarantine. Nothing received is ever lost, nothing is taken twice."""
 from __future__ import annotations
 
+import gc
 import imaplib
 import logging
 import mailbox
@@ -395,7 +396,7 @@ def ingest_all(messages: Iterable[bytes], *, source: str,
     messages = iter(messages)
     batches = iter(lambda: list(islice(messages, BATCH)), [])
     first = next(batches, None)
-    with _helper(first is not None and len(first) == BATCH) as helper:
+    with _bulk_collection(), _helper(first is not None and len(first) == BATCH) as helper:
         for items in _read_batches(chain([first] if first else [], batches), helper):
             for outcome in _take(items, source=source, helper=helper):
                 summary.add(outcome)
@@ -404,6 +405,21 @@ def ingest_all(messages: Iterable[bytes], *, source: str,
             if progress:
                 progress(len(items))
     return summary
+
+
+@contextmanager
+def _bulk_collection() -> Iterator[None]:
+    """The garbage collector tuned for a bulk import: what is loaded already is frozen (no longer
+    rescanned at every collection), and collections come less often while thousands of rows are
+    made (each batch is let go as a whole). A tenth of the time went to the collector before."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @contextmanager
