@@ -62,6 +62,15 @@ def number_new_rows(session: Session) -> None:
                 setattr(instance, key, number)
 
 
+def give_ids(session: Session) -> None:
+    """The session's new rows get their ids: numbered on SQLite (still to be written), written
+    (flushed) on the other databases, whose ids come from sequences."""
+    if session.get_bind().dialect.name == "sqlite":
+        number_new_rows(session)
+    else:
+        session.flush()
+
+
 def write_new_rows(session: Session) -> None:
     """Flush; on SQLite, the session's new rows are written the fast way.
 
@@ -69,9 +78,9 @@ def write_new_rows(session: Session) -> None:
     each than its ``INSERT``. Here the new rows are numbered (``number_new_rows``), their foreign
     keys taken from the rows they point to, and each table's rows written in one ``INSERT`` of
     their plain values, tables in dependency order; the objects then become the session's
-    persistent rows as after a flush, and what else changed is flushed as usual. A row this cannot write alike (one
-    pointing to an object not in the session, a many-to-many collection, a default the database
-    computes) leaves the whole write to the plain flush."""
+    persistent rows as after a flush, and what else changed is flushed as usual. A row this
+    cannot write alike (one pointing to an object not in the session, a many-to-many
+    collection, a default the database computes) leaves the whole write to the plain flush."""
     if session.get_bind().dialect.name != "sqlite" or not session.new:
         session.flush()
         return
@@ -97,7 +106,7 @@ def write_new_rows(session: Session) -> None:
         for table in states[0].mapper.local_table.metadata.sorted_tables:
             if table in by_table:
                 columns = _plan(by_table[table][0].mapper)[0]
-                session.execute(table.insert(), [{column: state.dict[key] for key, column, _default in columns}
+                session.execute(table.insert(), [{column: state.dict[key] for key, column, _ in columns}
                                                  for state in by_table[table]])
         # written: now the session's rows, exactly as after its own INSERTs (the step a flush
         # takes; it also lets a rollback of this transaction forget them again)

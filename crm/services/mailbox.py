@@ -21,13 +21,13 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..mail.parse import ParsedMail, message_key, parse
 from ..models import InboundMail, Inquiry, Message, Patient
-from ..models.base import number_new_rows, utcnow, write_new_rows
+from ..models.base import give_ids, utcnow, write_new_rows
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
 from . import conversation, outbox, portal_links, routing, uploads
 from .duplicates import surviving_patient
@@ -148,8 +148,9 @@ class _Batch:
         #: patient -> their newest open inquiry, or None
         self.open_cases: dict[Patient, Inquiry | None] = {}
         known = {p.id: p for p in self.patients.values() if p is not None}
-        for inquiry in _existing(Inquiry, list(known), column=Inquiry.patient_id, where=Inquiry.stage != "closed",
-                                 order_by=Inquiry.created_at, options=[selectinload(Inquiry.tasks)]):
+        for inquiry in _existing(Inquiry, list(known), column=Inquiry.patient_id,
+                                 where=Inquiry.stage != "closed", order_by=Inquiry.created_at,
+                                 options=[selectinload(Inquiry.tasks)]):
             self.open_cases[known[inquiry.patient_id]] = inquiry
         self.open_cases.update({p: None for p in known.values() if p not in self.open_cases})
         #: Message-ID -> (rank, inquiry or its id): the newest message with that id wins
@@ -161,8 +162,8 @@ class _Batch:
             self.threads[message_id] = (rank, inquiry_id)
         self.rank = 2 ** 62  # above every message written before the batch
         #: message key -> the case its signed reply address names, if any
-        self.tokens = {item.key: outbox.inquiry_id_from_token(" ".join(item.parsed.recipients + [item.parsed.subject]))
-                       for item in items}
+        self.tokens = {item.key: outbox.inquiry_id_from_token(
+            " ".join(item.parsed.recipients + [item.parsed.subject])) for item in items}
         # the cases answered, read now: looking one up later would write the batch so far first
         wanted = ({i for _rank, i in self.threads.values()} | set(self.tokens.values())) - {None}
         self.answered = {i.id: i for i in _existing(Inquiry, wanted, column=Inquiry.id,
@@ -173,7 +174,7 @@ class _Batch:
         if self.opened:
             links = {inquiry: portal_links.new_link(inquiry) for inquiry in self.opened
                      if outbox.can_mail(inquiry.patient)}
-            number_new_rows(db.session())  # the references and links are known before writing
+            give_ids(db.session())  # references and links are known before the batch is written
             rendered = _render_later(self.helper, [
                 (conversation.ACKNOWLEDGEMENT, inquiry.patient.preferred_language,
                  outbox.mail_context(inquiry, link=link)) for inquiry, link in links.items()])
@@ -440,7 +441,8 @@ def _start_helper(app) -> None:
     app.app_context().push()
 
 
-def _read_batches(batches: Iterator[list[bytes]], helper: ProcessPoolExecutor | None) -> Iterator[list[_Item]]:
+def _read_batches(batches: Iterator[list[bytes]],
+                  helper: ProcessPoolExecutor | None) -> Iterator[list[_Item]]:
     """Each batch of raw messages, read: by the ``helper`` one batch ahead, if there is one."""
     if helper is None:
         for batch in batches:
@@ -456,7 +458,8 @@ def _read_batches(batches: Iterator[list[bytes]], helper: ProcessPoolExecutor | 
         yield ahead()
 
 
-def _render_later(helper: ProcessPoolExecutor | None, jobs: list[tuple[str, str, dict]]) -> Callable[[], list]:
+def _render_later(helper: ProcessPoolExecutor | None,
+                  jobs: list[tuple[str, str, dict]]) -> Callable[[], list]:
     """The mail of ``jobs`` (kind, language, context), rendered by the ``helper`` meanwhile,
     else here when it is asked for."""
     if helper is None or not jobs:
@@ -468,7 +471,8 @@ def _render_all(jobs: list[tuple[str, str, dict]]) -> list:
     return [outbox.render(kind, language, **context) for kind, language, context in jobs]
 
 
-def _later(helper: ProcessPoolExecutor, function, argument, *, fallback: Callable[[], list]) -> Callable[[], list]:
+def _later(helper: ProcessPoolExecutor, function, argument, *,
+           fallback: Callable[[], list]) -> Callable[[], list]:
     """``function(argument)`` started in the helper; calling the result waits for it. If the helper
     fails (it died: memory?), ``fallback`` does the work here instead."""
     future = helper.submit(function, argument)

@@ -9,7 +9,6 @@ from datetime import date
 from functools import lru_cache
 
 import ahocorasick
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -239,8 +238,8 @@ def route_by_hand(inquiry: Inquiry, center: Center, *, actor: User, expected_ver
                   coordinator: User | None = None) -> RoutingDecision:
     """A coordinator sends the inquiry to ``center`` (from the triage queue or to re-route it);
     the coordinator is kept if given, else found as for automatic routing. Flushes."""
-    from .pipeline import check_version
     from .errors import flush_or_conflict
+    from .pipeline import check_version
     check_version(inquiry, expected_version)
     reasons = []
     if coordinator is None:

@@ -50,7 +50,8 @@ def test_new_rows_are_written_with_their_values_and_references(db, factory):
         assert stored(db, inquiry)["patient_id"] == inquiry.patient.id
         (task,) = db.session.scalars(sa.select(Task).where(Task.inquiry_id == inquiry.id)).all()
         assert task.kind == "first_response"
-        outbound = db.session.scalars(sa.select(OutboundMail).where(OutboundMail.inquiry_id == inquiry.id)).one()
+        outbound = db.session.scalars(sa.select(OutboundMail)
+                                      .where(OutboundMail.inquiry_id == inquiry.id)).one()
         sent = db.session.scalars(sa.select(Message).where(Message.outbound_id == outbound.id)).one()
         assert sent.inquiry_id == inquiry.id and outbound.kind == "acknowledgement"
         link = db.session.scalars(sa.select(PortalLink).where(PortalLink.inquiry_id == inquiry.id)).one()
@@ -69,7 +70,8 @@ def test_written_rows_carry_on_as_after_a_flush(db, factory):
     db.session.commit()  # nothing is written twice
     db.session.expire_all()
     assert db.session.get(Inquiry, inquiry.id).reason == "changed after the write"
-    assert sorted(t.kind for t in db.session.get(Inquiry, inquiry.id).tasks) == ["answer_patient", "first_response"]
+    kinds = sorted(task.kind for task in db.session.get(Inquiry, inquiry.id).tasks)
+    assert kinds == ["answer_patient", "first_response"]
 
 
 def test_rows_it_cannot_write_alike_are_left_to_the_flush(db, factory):
@@ -78,7 +80,8 @@ def test_rows_it_cannot_write_alike_are_left_to_the_flush(db, factory):
     orphan_case = Inquiry(patient=inquiry.patient, service="second_opinion_online", stage="new",
                           source="phone", reason="")
     assert orphan_case not in db.session
-    task = Task(inquiry=orphan_case, kind="first_response", state="open", created_at=utcnow(), due_at=utcnow())
+    task = Task(inquiry=orphan_case, kind="first_response", state="open", created_at=utcnow(),
+                due_at=utcnow())
     db.session.add(task)
     # and a new coordinator with a center (a many-to-many collection)
     user = User(email="new.coordinator@itinera.example", name="New", role="coordinator",
