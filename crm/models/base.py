@@ -5,8 +5,9 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from functools import cache
 
-from sqlalchemy import DateTime, func, inspect, select
+from sqlalchemy import DateTime, func, select
 from sqlalchemy.orm import Mapper, RelationshipDirection, Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
 
 
@@ -49,17 +50,24 @@ def number_new_rows(session: Session) -> None:
         return
     waiting: dict = defaultdict(list)
     for instance in session.new:
-        state = inspect(instance)
-        column = state.mapper.local_table.autoincrement_column
-        if column is not None and len(state.mapper.primary_key) == 1:
-            key = state.mapper.get_property_by_column(column).key
-            if getattr(instance, key) is None:
-                waiting[column].append((state.insert_order, key, instance))
+        state = instance_state(instance)
+        column, key = _id_column(state.mapper)
+        if column is not None and state.dict.get(key) is None:
+            waiting[column].append((state.insert_order, key, state))
     with session.no_autoflush:
         for column, rows in waiting.items():
             top = session.execute(select(func.max(column))).scalar() or 0
-            for number, (_order, key, instance) in enumerate(sorted(rows, key=lambda row: row[0]), top + 1):
-                setattr(instance, key, number)
+            for number, (_order, key, state) in enumerate(sorted(rows, key=lambda row: row[0]), top + 1):
+                state.dict[key] = number  # a new row's values are all written: no history needed
+
+
+@cache
+def _id_column(mapper: Mapper):
+    """The id column of ``mapper``'s table and its attribute, when the database numbers it."""
+    column = mapper.local_table.autoincrement_column
+    if column is None or len(mapper.primary_key) != 1:
+        return None, None
+    return column, mapper.get_property_by_column(column).key
 
 
 def give_ids(session: Session) -> None:
@@ -86,7 +94,7 @@ def write_new_rows(session: Session) -> None:
         return
     with session.no_autoflush:
         number_new_rows(session)
-        states = sorted((inspect(instance) for instance in session.new), key=lambda state: state.insert_order)
+        states = sorted(map(instance_state, session.new), key=lambda state: state.insert_order)
         if not all(_writable(state) for state in states):
             session.flush()
             return
