@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..mail.parse import ParsedMail, message_key, parse
+from ..mail.render import render
 from ..models import InboundMail, Inquiry, Message, Patient
 from ..models.base import give_ids, utcnow, write_new_rows
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
@@ -468,7 +469,7 @@ def _render_later(helper: ProcessPoolExecutor | None,
 
 
 def _render_all(jobs: list[tuple[str, str, dict]]) -> list:
-    return [outbox.render(kind, language, **context) for kind, language, context in jobs]
+    return [render(kind, language, **context) for kind, language, context in jobs]
 
 
 def _later(helper: ProcessPoolExecutor, function, argument, *,
