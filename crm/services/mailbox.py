@@ -89,19 +89,21 @@ def ingest(raw: bytes, *, source: str) -> str:
     return _take([_read(raw)], source=source)[0]
 
 
-def _take(items: list[_Item], *, source: str, helper: ProcessPoolExecutor | None = None) -> list[str]:
+def _take(items: list[_Item], *, source: str, helper: ProcessPoolExecutor | None = None,
+          acknowledge: bool = True) -> list[str]:
     """Take messages, in order; returns their outcomes. They are written together, in one
     savepoint: if anything fails, each is taken again alone, so that a failure of any kind only
     ever leaves the message that caused it in the quarantine, never lost, never half-applied.
-    Flushes. ``helper``: a second process that renders the acknowledgements meanwhile."""
+    Flushes. ``helper``: a second process that renders the acknowledgements meanwhile;
+    ``acknowledge``: whether each new case's patient is answered at once (not for an old archive)."""
     try:
         with db.session.begin_nested():
-            return _Batch(source, items, helper).take_all()
+            return _Batch(source, items, helper, acknowledge=acknowledge).take_all()
     except Exception as error:  # noqa: BLE001 - any bug still keeps every message whole
         if len(items) > 1:
             log.warning("a batch of %d messages failed (%s): taking them one by one", len(items),
                         type(error).__name__)
-            return [_take([item], source=source, helper=helper)[0] for item in items]
+            return [_take([item], source=source, helper=helper, acknowledge=acknowledge)[0] for item in items]
         return [_quarantine(items[0].raw, items[0].key, source, error)]
 
 
@@ -133,8 +135,9 @@ class _Batch:
     it opens, the Message-IDs it files) answers the questions of the messages after it without
     writing anything first: the batch's new cases are written at once, then acknowledged."""
 
-    def __init__(self, source: str, items: list[_Item], helper: ProcessPoolExecutor | None = None) -> None:
-        self.source, self.items, self.helper = source, items, helper
+    def __init__(self, source: str, items: list[_Item], helper: ProcessPoolExecutor | None = None, *,
+                 acknowledge: bool = True) -> None:
+        self.source, self.items, self.helper, self.acknowledge = source, items, helper, acknowledge
         self.own_address = _own_address()
         self.routing = routing.Context()
         self.opened: list[Inquiry] = []
@@ -172,7 +175,7 @@ class _Batch:
 
     def take_all(self) -> list[str]:
         outcomes = [self.take(item) for item in self.items]
-        if self.opened:
+        if self.opened and self.acknowledge:
             links = {inquiry: portal_links.new_link(inquiry) for inquiry in self.opened
                      if outbox.can_mail(inquiry.patient)}
             give_ids(db.session())  # references and links are known before the batch is written
@@ -390,17 +393,17 @@ def _is_mbox(path: Path) -> bool:
         return bool(re.match(rb"From \S", handle.read(64)))
 
 
-def ingest_all(messages: Iterable[bytes], *, source: str,
+def ingest_all(messages: Iterable[bytes], *, source: str, acknowledge: bool = True,
                progress: Callable[[int], None] | None = None) -> Summary:
     """Ingest many messages, ``BATCH`` at a time, committing each batch: memory stays flat
-    however large the mailbox."""
+    however large the mailbox. ``acknowledge=False`` imports history: no mail goes out."""
     summary = Summary()
     messages = iter(messages)
     batches = iter(lambda: list(islice(messages, BATCH)), [])
     first = next(batches, None)
     with _bulk_collection(), _helper(first is not None and len(first) == BATCH) as helper:
         for items in _read_batches(chain([first] if first else [], batches), helper):
-            for outcome in _take(items, source=source, helper=helper):
+            for outcome in _take(items, source=source, helper=helper, acknowledge=acknowledge):
                 summary.add(outcome)
             db.session.commit()
             db.session.expunge_all()
