@@ -437,12 +437,13 @@ def _helper(wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     with ProcessPoolExecutor(1, mp_context=mp.get_context("fork"), initializer=_start_helper,
-                             initargs=(current_app._get_current_object(),)) as helper:
+                             initargs=(current_app.app_context(),)) as helper:
         yield helper
 
 
-def _start_helper(app) -> None:
-    app.app_context().push()
+def _start_helper(context) -> None:
+    """The helper's own app context (made here, pushed there: the fork carries it over)."""
+    context.push()
 
 
 def _read_batches(batches: Iterator[list[bytes]],

@@ -91,3 +91,25 @@ def test_rows_it_cannot_write_alike_are_left_to_the_flush(db, factory):
     db.session.commit()
     assert stored(db, task)["inquiry_id"] == orphan_case.id is not None
     assert [c.key for c in db.session.get(User, user.id).centers] == ["cardiology"]
+
+
+def test_rows_written_in_a_savepoint_that_rolls_back_are_forgotten_as_flushed_rows_are(db, factory):
+    kept, = open_cases(factory, 1)
+    write_new_rows(db.session())  # written in the test's transaction: stays
+    savepoint = db.session.begin_nested()
+    undone, = open_cases(factory, 1)
+    write_new_rows(db.session())
+    undone_id = undone.id
+    inner = db.session.begin_nested()  # a later savepoint that fails does not undo the rows before it
+    inner.rollback()
+    assert undone in db.session and kept in db.session
+    savepoint.rollback()
+    assert undone not in db.session and inspect(undone).transient
+    assert kept in db.session and inspect(kept).persistent
+    again, = open_cases(factory, 1)  # on SQLite it takes the id the undone case had: no clash
+    write_new_rows(db.session())
+    if db.session.get_bind().dialect.name == "sqlite":
+        assert again.id == undone_id
+    db.session.commit()
+    assert {i.id for i in db.session.scalars(sa.select(Inquiry))} >= {kept.id, again.id}
+    assert db.session.get(Inquiry, again.id).reason == again.reason
