@@ -6,10 +6,8 @@ from __future__ import annotations
 import gc
 import imaplib
 import logging
-import mailbox
 import multiprocessing as mp
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..mail import archive
 from ..mail.parse import ParsedMail, message_key, parse
 from ..mail.render import render
 from ..models import InboundMail, Inquiry, Message, Patient
@@ -368,29 +367,9 @@ def _attach(inquiry: Inquiry, message: Message, parsed: ParsedMail) -> None:
 # --- entry points -------------------------------------------------------------------------
 
 def iter_paths(paths: Iterable[str | Path]) -> Iterator[bytes]:
-    """The raw messages of ``.eml`` files, mbox files and Maildir folders."""
-    for path in map(Path, paths):
-        if path.is_dir():
-            if (path / "cur").is_dir() or (path / "new").is_dir():
-                box = mailbox.Maildir(path, factory=None, create=False)
-                for key in box.iterkeys():
-                    yield box.get_bytes(key)
-            else:
-                yield from iter_paths(sorted(p for p in path.iterdir() if not p.name.startswith(".")))
-        elif _is_mbox(path):
-            box = mailbox.mbox(path, factory=None, create=False)
-            try:
-                for key in box.iterkeys():
-                    yield box.get_bytes(key)
-            finally:
-                box.close()
-        else:
-            yield path.read_bytes()
-
-
-def _is_mbox(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return bool(re.match(rb"From \S", handle.read(64)))
+    """The raw messages of ``.eml`` files, mbox files and Maildir folders (``mail.archive``)."""
+    for _where, raw in archive.read(archive.find(paths)):
+        yield raw
 
 
 def ingest_all(messages: Iterable[bytes], *, source: str, acknowledge: bool = True,
