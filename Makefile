@@ -35,8 +35,12 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	bash tests/run.sh
 
+## The served app at 100,000 inquiries on SQLite and PostgreSQL: writes benchmarks/RESULTS.md.
 benchmark: $(STAMP) translations
-	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[test,prod]"
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "benchmark: needs wrk (apt-get install wrk)" >&2; exit 1; }
+	$(BIN)/python benchmarks/serving.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
