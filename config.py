@@ -9,6 +9,10 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong: the message names the variable and what it should be."""
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -104,4 +108,4 @@ def config_for(name: str | None = None) -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise SystemExit(f"CRM_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+        raise ConfigError(f"CRM_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

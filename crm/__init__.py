@@ -7,7 +7,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import INSTANCE_DIR, config_for
+from config import INSTANCE_DIR, ConfigError, config_for
+
+from .config_check import check as check_config
+
+__all__ = ["ConfigError", "create_app"]
 
 
 def create_app(config: str | None = None, **overrides) -> Flask:
@@ -34,20 +38,22 @@ def register_config(app: Flask, cls, overrides: dict) -> None:
     app.config.from_object(cls)
     app.config.from_prefixed_env("CRM")
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("CRM_SECRET_KEY is not set. Production refuses to start without it: "
-                           "set CRM_SECRET_KEY to a long random value (python -c 'import secrets; "
-                           "print(secrets.token_urlsafe(48))').")
     url = str(app.config["DATABASE_URL"])
     if url.startswith(("postgres://", "postgresql://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    check_config(app.config)  # a ConfigError names the setting that cannot work
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = app.config["TRANSLATIONS_DIR"]
     # Uploads are checked against MAX_UPLOAD_MB; a request far larger is cut off unread.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = (2 * int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"CRM_DATABASE_URL: the folder {folder} of the SQLite database cannot be "
+                              f"made: {error.strerror}") from None
 
 
 class _HideQueryStrings(logging.Filter):

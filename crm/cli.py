@@ -1,15 +1,87 @@
 """The ``crm`` command group (``flask --app wsgi …`` is the same)."""
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
+import logging
+import os
 import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
-from flask import Flask, g
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask import Flask, current_app, g
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from config import ConfigError
 
 from .extensions import db
 from .i18n import LANGUAGE_LOCALES
 from .models.user import ROLES
+
+#: Failures an operator fixes (a setting, the database, a path): one line, no traceback.
+OPERATOR_ERRORS = (ConfigError, OperationalError, ArgumentError, OSError)
+_HELP_ASKED = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class OperatorError(click.ClickException):
+    """A failure the operator can fix, shown as one line on stderr: ``error: …``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(" ".join(line.strip() for line in message.splitlines() if line.strip()))
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=file is None)
+
+
+class CrmGroup(FlaskGroup):
+    """Flask's command group, where what an operator can fix (a bad setting or path, a database
+    that does not answer or is not upgraded, a mistyped command) is one line and exit status 1
+    (2 for usage), not a traceback. Any other exception is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            if isinstance(error, _HELP_ASKED):
+                raise
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            raise OperatorError(error.format_message() + hint, exit_code=error.exit_code) from error
+        except OPERATOR_ERRORS as error:
+            raise OperatorError(describe(error, ctx.ensure_object(ScriptInfo))) from error
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except OPERATOR_ERRORS as error:  # ``crm --help`` still helps, after the one line
+            OperatorError(describe(error, None)).show()
+            return sorted(self.commands)
+        return super().list_commands(ctx)
+
+
+def describe(error: Exception, info: ScriptInfo | None) -> str:
+    """One line for an operator's error; database URLs are shown without their password."""
+    if isinstance(error, OperationalError):
+        reason = str(error.orig) if error.orig is not None else str(error)
+        return f"the database {_database_url(info)} cannot be used: {reason}"
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
+
+
+def _database_url(info: ScriptInfo | None) -> str:
+    from sqlalchemy.engine import make_url
+    try:
+        url = info.load_app().config["SQLALCHEMY_DATABASE_URI"]
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only to name it; the error itself is reported anyway
+        return "(CRM_DATABASE_URL)"
 
 
 def _create_app():
@@ -17,7 +89,7 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+@click.group(cls=CrmGroup, create_app=_create_app, add_default_commands=True,
              load_dotenv=False, set_debug_flag=False)
 def main():
     """Itinera: the international patient center's CRM."""
@@ -34,6 +106,42 @@ def fail(error) -> None:
     sys.exit(1)
 
 
+def schema_problem() -> str | None:
+    """Why the database is not at the migrations' head, or None when it is."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    script = ScriptDirectory(current_app.config["MIGRATIONS_DIR"])
+    quiet = logging.getLogger("alembic.runtime.migration")  # its INFO lines, once logging is set up
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        current = set(MigrationContext.configure(db.session.connection()).get_current_heads())
+    finally:
+        quiet.setLevel(level)
+        db.session.rollback()  # a read, but its transaction would hold SQLite's write lock
+    if current == set(script.get_heads()):
+        return None
+    if not current:
+        return "the database is not set up yet (no migration applied): run `crm db upgrade` first"
+    unknown = current - {revision.revision for revision in script.walk_revisions()}
+    if unknown:
+        return (f"the database was migrated by a newer version of Itinera (revision "
+                f"{', '.join(sorted(unknown))}): run that version, or this one's `crm db upgrade` "
+                "once it has that migration")
+    return "the database is not at the latest schema: run `crm db upgrade` first"
+
+
+def needs_schema(command):
+    """The command runs only against a database at the migrations' head (else one line)."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        problem = schema_problem()
+        if problem:
+            raise OperatorError(problem)
+        return command(*args, **kwargs)
+    return checked
+
+
 users_cli = AppGroup("users", help="Staff accounts.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
 export_cli = AppGroup("export", help="Export the pipeline.")
@@ -48,6 +156,7 @@ mail_cli = AppGroup("mail", help="Mail in: files, mailboxes, the IMAP inbox.")
 @click.option("--center", "centers", multiple=True, help="A center key; repeat for several.")
 @click.option("--language", "languages", multiple=True, type=click.Choice(list(LANGUAGE_LOCALES)),
               help="A language spoken; repeat for several.")
+@needs_schema
 def create_user_command(email, name, role, centers, languages):
     """Create a staff account; the password comes from stdin, or a prompt on a terminal."""
     from .services.errors import ValidationError
@@ -69,6 +178,7 @@ def create_user_command(email, name, role, centers, languages):
 
 @tokens_cli.command("create")
 @click.argument("email")
+@needs_schema
 def create_token_command(email):
     """Print a new API token for the user with this email."""
     from sqlalchemy import func, select
@@ -83,27 +193,68 @@ def create_token_command(email):
     click.echo(token)
 
 
+def seed_default_centers() -> list[str]:
+    """Create the hospital's default centers that are missing (by key) and commit; returns the
+    keys created. What an admin changed is left as it is."""
+    from sqlalchemy import select
+
+    from .models import Center
+    from .services.centers import ensure_default_centers
+    before = set(db.session.scalars(select(Center.key)))
+    created = [center.key for center in ensure_default_centers() if center.key not in before]
+    db.session.commit()
+    return created
+
+
 @centers_cli.command("seed")
+@needs_schema
 def seed_centers_command():
     """Create the hospital's default centers that are missing."""
-    from .services.centers import ensure_default_centers
-    centers = ensure_default_centers()
-    db.session.commit()
-    click.echo(f"{len(centers)} centers")
+    from sqlalchemy import func, select
+
+    from .models import Center
+    created = seed_default_centers()
+    total = db.session.scalar(select(func.count(Center.id)))
+    click.echo(f"{total} centers ({len(created)} created)")
+
+
+def extend_db_upgrade(app: Flask) -> None:
+    """``db upgrade`` (Flask-Migrate's), then, once the schema is at head, the hospital's default
+    centers that are missing: a fresh instance can take staff accounts at once. The app's own
+    copy of the ``db`` group is changed; Flask-Migrate's stays as it is."""
+    migrate_db = app.cli.commands.get("db")
+    if not isinstance(migrate_db, click.Group) or "upgrade" not in migrate_db.commands:
+        return
+    migrate_upgrade = migrate_db.commands["upgrade"]
+
+    @click.pass_context
+    def upgrade_then_seed(ctx, **options):
+        ctx.invoke(migrate_upgrade.callback, **options)
+        if options.get("sql") or schema_problem() is not None:
+            return  # SQL printed, not run; or a revision below head: its centers table may differ
+        created = seed_default_centers()
+        if created:
+            click.echo(f"default centers created: {', '.join(created)}")
+
+    group = copy.copy(migrate_db)
+    group.commands = {**migrate_db.commands, "upgrade": click.Command(
+        "upgrade", params=migrate_upgrade.params, callback=upgrade_then_seed,
+        help=f"{migrate_upgrade.help}; at head, create the default centers that are missing.")}
+    app.cli.add_command(group)
 
 
 @click.command("demo")
-@with_appcontext
 @click.option("--inquiries", "count", default=400, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has inquiries.")
+@with_appcontext
+@needs_schema
 def demo_command(count, seed, if_empty):
     """Fill the database with a believable center: same seed, same data."""
     from sqlalchemy import select
 
-    from .models import Inquiry
+    from .models import Inquiry, User
     from .services.demo import DEMO_LOGINS, load_demo
-    from .models import User
     if if_empty and db.session.scalar(select(Inquiry.id).limit(1)) is not None:
         click.echo("The database already has inquiries: no demo data loaded.")
     else:
@@ -121,57 +272,119 @@ def demo_command(count, seed, if_empty):
 
 
 @export_cli.command("csv")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@needs_schema
 def export_csv_command(out):
     """The whole pipeline as CSV."""
     from .services import audit, export
     from .services.worklist import Filters
     g.origin = "cli"
-    audit.record("export", actor=None, detail="csv cli")
-    db.session.commit()
-    stream = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
+    with (_written_whole(out) if out else _stdout()) as stream:
+        audit.record("export", actor=None, detail="csv cli")
+        db.session.commit()
         for chunk in export.csv_lines(None, Filters(), everything=True):
             stream.write(chunk)
-    finally:
-        if out:
-            stream.close()
+
+
+@contextmanager
+def _stdout() -> Iterator:
+    yield sys.stdout
+
+
+@contextmanager
+def _written_whole(path: Path) -> Iterator:
+    """A file written under a temporary name beside ``path`` (readable by its owner only) and
+    renamed onto it once complete: a failed export never leaves half a file."""
+    try:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent,
+                                             prefix=f".{path.name}.", suffix=".part", delete=False)
+    except OSError as error:
+        raise OperatorError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+class _Rejections:
+    """The messages handed to ``ingest_all``, followed until their batch is committed; then each
+    one it rejected is named on stderr, with where it is and why."""
+
+    def __init__(self, messages: Iterable[tuple[str, bytes]], *, terminal: bool) -> None:
+        from sqlalchemy import func, select
+
+        from .models import InboundMail
+        self.messages, self.terminal = messages, terminal
+        self.pending: deque[tuple[str, bytes]] = deque()  # (where, digest) read, not yet committed
+        self.after = db.session.scalar(select(func.max(InboundMail.id))) or 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for where, raw in self.messages:
+            self.pending.append((where, hashlib.sha256(raw).digest()))
+            yield raw
+
+    def committed(self, count: int) -> None:
+        """``count`` more messages are taken: report those of them that were rejected."""
+        from sqlalchemy import func, select
+
+        from .models import InboundMail
+        from .models.mail import REJECTED
+        batch: dict[bytes, str] = {}
+        for _ in range(count):
+            where, digest = self.pending.popleft()
+            batch.setdefault(digest, where)
+        rows = db.session.execute(select(InboundMail.reason, InboundMail.raw).where(
+            InboundMail.id > self.after, InboundMail.outcome == REJECTED,
+            InboundMail.source == "file").order_by(InboundMail.id)).all()
+        for reason, raw in rows:
+            where = batch.get(hashlib.sha256(raw).digest())
+            if where is not None:  # else another process's
+                clear = "\r\x1b[K" if self.terminal else ""  # over the progress bar's line
+                click.echo(f"{clear}rejected {where}: {reason}", err=True)
+        self.after = db.session.scalar(select(func.max(InboundMail.id))) or self.after
 
 
 @mail_cli.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def mail_ingest_command(paths):
-    """Take .eml files, mbox files and Maildir folders; print one JSON summary line."""
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--acknowledge/--no-acknowledge", default=True, show_default=True,
+              help="Answer each new case's patient at once, as for mail that arrives. "
+                   "--no-acknowledge imports an old archive: no mail goes out.")
+@needs_schema
+def mail_ingest_command(paths, acknowledge):
+    """Take .eml files, mbox files and Maildir folders; print one JSON summary line (and each
+    rejected message on stderr)."""
     import json
 
-    from .services.mailbox import ingest_all, iter_paths
+    from .mail import archive
+    from .services.mailbox import ingest_all
     g.origin = "cli"
-    show = sys.stderr.isatty()
-    with click.progressbar(iter_paths(paths), label="Reading mail", file=sys.stderr,
-                           show_pos=True) if show else _nullbar(iter_paths(paths)) as messages:
-        summary = ingest_all(messages, source="file")
+    try:
+        sources = archive.find(paths)
+    except archive.NoMailFound as error:
+        raise OperatorError(str(error)) from None
+    terminal = sys.stderr.isatty()
+    messages = _Rejections(archive.read(sources), terminal=terminal)
+    if terminal:
+        with click.progressbar(length=sum(source.count() for source in sources), label="Reading mail",
+                               file=sys.stderr, show_pos=True, show_eta=True) as bar:
+            def progress(count: int) -> None:
+                messages.committed(count)
+                bar.update(count)
+            summary = ingest_all(messages, source="file", acknowledge=acknowledge, progress=progress)
+    else:
+        summary = ingest_all(messages, source="file", acknowledge=acknowledge, progress=messages.committed)
     click.echo(json.dumps(summary.as_dict()))
 
 
-class _nullbar:
-    """A progress bar that shows nothing (output is not a terminal)."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
-
-
 @mail_cli.command("poll")
+@needs_schema
 def mail_poll_command():
     """One poll of CRM_IMAP_URL; prints the JSON summary."""
+    import imaplib
     import json
-
-    from flask import current_app
 
     from .services.mailbox import poll_imap
     if not current_app.config.get("IMAP_URL"):
@@ -179,7 +392,7 @@ def mail_poll_command():
     g.origin = "imap"
     try:
         summary = poll_imap()
-    except Exception as error:  # noqa: BLE001 - a clear message, not a traceback
+    except (imaplib.IMAP4.error, OSError) as error:  # the server or the network: one clear line
         db.session.rollback()
         fail(f"the mailbox could not be read: {type(error).__name__}: {error}")
     click.echo(json.dumps(summary.as_dict()))
@@ -188,17 +401,18 @@ def mail_poll_command():
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run every job that is due now, once, and exit.")
 @with_appcontext
-def scheduler_command(once):
+@pass_script_info
+@needs_schema
+def scheduler_command(info: ScriptInfo, once):
     """Run the scheduler in the foreground (one per deployment: a second one waits)."""
-    import logging
     import signal
     import threading
 
-    from flask import current_app
-
     from .jobs.scheduler import run_all_once, run_forever
-    app = current_app._get_current_object()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = info.load_app()  # the app of this command's context, loaded once
+    # --once prints each job's result itself: the log adds only warnings and failures.
+    logging.basicConfig(level=logging.WARNING if once else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if once:
         results = run_all_once(app)
         for name, result in results.items():
@@ -215,3 +429,4 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(scheduler_command)
+    extend_db_upgrade(app)
