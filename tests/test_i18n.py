@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "translations"
 LOCALES = [locale for locale in UI_LOCALES if locale != "en"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+TEMPLATES = ROOT / "templates"
+#: Where a template prints something: ``{{ … }}`` and ``{% trans %}…{% endtrans %}``.
+OUTPUT = re.compile(r"{{.*?}}|{%-?\s*trans\b.*?{%-?\s*endtrans\s*-?%}", re.S)
+#: A translated text: a gettext call, a trans block, or one of the translated labels.
+TRANSLATED = re.compile(r"(?<![\w.])(?:_|gettext|ngettext|pgettext|npgettext)\(|{%-?\s*trans\b"
+                        r"|(?<![\w.])(?:labels\.\w+_LABELS|language_labels)\b")
+#: What may sit between a translation and punctuation glued to it on the same line: spaces,
+#: inline tags, statements, comments.
+FILLER = (r"(?:[ \t]|</?(?:a|abbr|b|bdi|code|em|i|small|span|strong|time)\b[^<>\n]*>"
+          r"|{%(?:[^%\n]|%(?!}))*%}|{#[^\n]*?#})*")
+#: Sentence punctuation, which differs by language (French " :", Arabic "،" and "؛", Chinese "：").
+#: The middle dot "·" between independent items is the same in every script and is allowed.
+GLUED_AFTER = re.compile(FILLER + r"([:;,.!?()\[\]—–：；，。、（）«»])")
+GLUED_BEFORE = re.compile(r"([:;,(\[—–：；，、（«])" + FILLER + r"\Z")
 
 
 def ids(catalog):
@@ -34,6 +48,44 @@ def fresh_template(tmp_path_factory):
 def load_po(locale):
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=locale)
+
+
+def glued_punctuation(text: str):
+    """(line, excerpt) of each translation in a template with punctuation glued before or after it."""
+    for match in OUTPUT.finditer(text):
+        if not TRANSLATED.search(match.group()):
+            continue
+        after = GLUED_AFTER.match(text, match.end())
+        before = GLUED_BEFORE.search(text[max(0, match.start() - 300):match.start()])
+        if after or before:
+            line = text.count("\n", 0, match.start()) + 1
+            start = match.start() - (len(before.group()) if before else 0)
+            end = after.end() if after else match.end()
+            yield line, " ".join(text[start:end].split())
+
+
+def test_the_glue_check_finds_glued_punctuation():
+    glued = ["{{ _('Open your page') }}: {{ url }}", "<b>{{ _('When') }}</b> ({{ time }})",
+             "{{ name }}, {{ _('Inactive') }}", "{{ item }} — {{ _('received') }}",
+             "{% trans %}Hello{% endtrans %}.", "{{ ngettext('a', 'b', n) }}<span>;</span>",
+             "{{ labels.STAGE_LABELS[s] }} <span>({{ labels.OUTCOME_LABELS[o] }})</span>"]
+    for text in glued:
+        assert list(glued_punctuation(text)), text
+    fine = ["{{ _('Open your page: %(url)s', url=url) }}", "{{ name }} · {{ _('Inactive') }}",
+            "- {{ _('A sentence.') }}", 'title="{{ _(\'Country\') }}">', "{{ url }}: {{ name }}",
+            "<td>—</td><td>{{ _('Nobody yet') }}</td>", "{{ _('What happens next:') }}\n- {{ item }}"]
+    for text in fine:
+        assert not list(glued_punctuation(text)), text
+
+
+def test_templates_keep_punctuation_inside_the_translation():
+    """Punctuation next to a translated text belongs in the translation, with named placeholders:
+    French puts a space before ":", Arabic writes "،" and "؛", Chinese "：" and "，"."""
+    found = [f"{path.relative_to(ROOT)}:{line}: {excerpt}"
+             for path in sorted(TEMPLATES.rglob("*")) if path.suffix in (".html", ".txt")
+             for line, excerpt in glued_punctuation(path.read_text(encoding="utf-8"))]
+    assert not found, ("punctuation glued to a translated text; put the whole sentence in the "
+                       "translation, e.g. _('Open your page: %(url)s', url=…):\n" + "\n".join(found))
 
 
 def test_template_is_current(fresh_template):
@@ -82,7 +134,7 @@ def test_dates_and_numbers_follow_the_locale(app):
 
     from flask_babel import format_decimal, force_locale
 
-    from crm.main.templating import local_time
+    from crm.services.formatting import local_time
     with app.test_request_context():
         with force_locale("fr"):
             assert format_decimal(12345) == "12\u202f345"

@@ -14,6 +14,7 @@ from ..models import ChecklistItem, Inquiry, Task, User
 from ..models.base import utcnow
 from ..models.task import OPEN
 from ..services import conversation, followups, outbox
+from ..services.formatting import local_time
 from ..services.pipeline import CLOSED
 from ..services.worklist import STALLED_AFTER
 
@@ -42,7 +43,6 @@ def detect_stalled_cases(now=None, *, batch: int = 1000) -> int:
 
 
 def _task_line(task: Task, now: datetime) -> dict:
-    from ..main.templating import local_time
     return {"reference": task.inquiry.reference, "label": followups.task_label(task),
             "due": local_time(task.due_at, "short"), "overdue": task.due_at < now,
             "assignee": task.assignee.name if task.assignee else "—"}

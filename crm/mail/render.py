@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 
-from babel.dates import format_time, get_day_names
 from flask import current_app
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from jinja2 import Environment, pass_eval_context
 from markupsafe import Markup
 
 from ..i18n import force_locale, is_rtl, language_for_locale, normalize_locale
+from ..services.formatting import opening_hours
 
 #: The subject of each kind of mail, in the recipient's language.
 SUBJECTS = {
@@ -91,30 +90,9 @@ def _translator(translations):
 
 
 def _hours_summary(locale: str) -> str:
-    """``hours_summary()`` once per locale and opening hours."""
+    """``opening_hours()`` once per locale and opening hours."""
     cache = current_app.extensions.setdefault("itinera.mail_hours", {})
     key = (locale, repr(sorted(map(str, current_app.config["BUSINESS_HOURS"].items()))))
     if key not in cache:
-        cache[key] = hours_summary()
+        cache[key] = opening_hours()
     return cache[key]
-
-
-def hours_summary() -> str:
-    """The center's opening hours in the current locale: "Monday–Thursday 8:00–18:00; …"."""
-    locale = get_locale()
-    names = get_day_names("wide", locale=locale)
-    hours = current_app.config["BUSINESS_HOURS"]
-    groups: list[list] = []
-    for day in range(7):
-        span = tuple(hours.get(day) or hours.get(str(day)) or ()) or None
-        if span and groups and groups[-1][2] == span and groups[-1][1] == day - 1:
-            groups[-1][1] = day
-        elif span:
-            groups.append([day, day, span])
-    parts = []
-    for first, last, (opens, closes) in groups:
-        days = names[first] if first == last else f"{names[first]}–{names[last]}"
-        parts.append(_("%(days)s, %(opens)s–%(closes)s", days=days,
-                       opens=format_time(time.fromisoformat(opens), "short", locale=locale),
-                       closes=format_time(time.fromisoformat(closes), "short", locale=locale)))
-    return _("%(hours)s (Boston time)", hours="; ".join(parts))

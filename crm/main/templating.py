@@ -1,45 +1,16 @@
 """What every template gets: locale and direction, labels, dates in the reader's zone."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from functools import lru_cache
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
 from .. import labels
 from ..i18n import LANGUAGE_LABELS, NATIVE_NAMES, UI_LOCALES, is_rtl, language_for_locale
 from ..models.base import utcnow
-
-
-def staff_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def local_time(value: datetime | None, fmt: str = "medium", zone: str | None = None) -> str:
-    """A UTC timestamp shown in the center's zone (or ``zone``), with the zone named."""
-    if value is None:
-        return ""
-    tz = ZoneInfo(zone) if zone else staff_zone()
-    return format_datetime(value.astimezone(tz), fmt, rebase=False) + " " + \
-        value.astimezone(tz).tzname()
-
-
-def mail_date(value: datetime | None) -> str:
-    """A date in mail, in the recipient's language (the locale is forced while rendering)."""
-    return _long_date(value.astimezone(staff_zone()).date(), str(get_locale())) if value else ""
-
-
-@lru_cache(maxsize=256)
-def _long_date(day: date, locale: str) -> str:
-    return format_date(day, "long")  # in ``locale``, the current one: it is part of the key
-
-
-def days_since(value: datetime | None) -> int:
-    return 0 if value is None else max(0, (utcnow() - value).days)
+from ..services.formatting import days_since, file_size, format_list, local_time, mail_date, opening_hours
 
 
 def url_with(**changes) -> str:
@@ -61,7 +32,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["maildate"] = mail_date
-    app.jinja_env.globals.update(url_with=url_with, days_since=days_since, utcnow=utcnow)
+    app.jinja_env.filters["format_list"] = format_list
+    app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.globals.update(url_with=url_with, days_since=days_since, utcnow=utcnow,
+                                 opening_hours=opening_hours)
 
     @app.context_processor
     def task_counts():
