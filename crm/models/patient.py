@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date, datetime
 
 from anyascii import anyascii
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -26,22 +26,54 @@ def fold(text: str | None) -> str:
 
 _DIGRAPHS = (("kh", "h"), ("ph", "f"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
              ("gh", "g"), ("ou", "u"), ("w", "v"), ("q", "k"), ("c", "k"), ("z", "s"), ("j", "g"))
+#: The Arabic article as a word of its own ("Al Otaibi", "El-Sayed"), joined to the name after it.
+_ARTICLES = frozenset(("al", "el", "ul", "il"))
+#: The article as it sounds before a "sun letter" ("Ar-Rashid", "As-Sayed", "An-Nasser"): written
+#: ال all the same, so it is the same name as Al-Rashid; only with a hyphen, since "An Nguyen"
+#: is not an article.
+_SUN_LETTERS = ("th", "dh", "sh", "t", "d", "r", "z", "s", "n")
+#: ال written apart from its name: joined to it, as Arabic writes it.
+_ARABIC_ARTICLE_APART = re.compile(r"(?<!\S)ال[\s\u0640-]+(?=\S)")
+_WORD = re.compile(r"([^\s-]+)([\s-]*)")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a name in Latin letters, each article joined to the word it precedes."""
+    words: list[tuple[str, str]] = []  # (letters, what separates them from the next word)
+    for raw, gap in _WORD.findall(anyascii(_ARABIC_ARTICLE_APART.sub("ال", text)).lower()):
+        letters = re.sub(r"[^a-z]", "", raw)
+        if letters:
+            words.append((letters, gap))
+        elif words:
+            words[-1] = (words[-1][0], words[-1][1] + gap)
+    joined, article = [], ""
+    for index, (letters, gap) in enumerate(words):
+        word, article = article + letters, ""
+        following = words[index + 1][0] if index + 1 < len(words) else ""
+        if following and (word in _ARTICLES or (
+                "-" in gap and word[:1] in ("a", "e", "u") and word[1:] in _SUN_LETTERS
+                and following.startswith(word[1:]))):
+            article = "al"
+        else:
+            joined.append(word)
+    return joined
 
 
 def name_key(*names: str | None) -> str:
     """A key on which a name written in any script or transliteration agrees: Mohammed,
     Muhammad, Мухаммад and محمد all become ``mhmd``; the words are sorted, so the order of
-    given and family names does not matter."""
-    words = []
-    for word in anyascii(" ".join(filter(None, names))).lower().split():
-        word = re.sub(r"[^a-z]", "", word)
+    given and family names does not matter. Hyphens separate words like spaces, and the
+    Arabic article is part of the name it precedes: Al-Otaibi, Al Otaibi, AlOtaibi, El-Otaibi,
+    Аль-Отайби and العتيبي all become ``ltb`` (but Otaibi stays ``tb``)."""
+    keys = []
+    for word in _words(" ".join(filter(None, names))):
         for digraph, single in _DIGRAPHS:
             word = word.replace(digraph, single)
         word = re.sub(r"[aeiouy]", "", word)
         word = re.sub(r"(.)\1+", r"\1", word)
         if word:
-            words.append(word)
-    return " ".join(sorted(words))[:200]
+            keys.append(word)
+    return " ".join(sorted(keys))[:200]
 
 
 class Patient(db.Model):
@@ -70,6 +102,10 @@ class Patient(db.Model):
     email_bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set on a duplicate merged into another patient; the record stays for the audit trail.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    #: When the record's email, phone and name were last compared with the other records' for
+    #: the review list of possible duplicates; None for a record written since (in bulk by the
+    #: mail import or the demo), compared when the list is next read.
+    duplicates_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -78,6 +114,12 @@ class Patient(db.Model):
         back_populates="patient", order_by="Inquiry.created_at.desc()")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (
+        # the records still to compare, found without reading the others
+        Index("ix_patients_duplicates_unchecked", "id",
+              sqlite_where=text("duplicates_checked_at IS NULL"),
+              postgresql_where=text("duplicates_checked_at IS NULL")),
+    )
 
     @property
     def full_name(self) -> str:
@@ -105,3 +147,25 @@ class DuplicateDismissal(db.Model):
     other_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DuplicateCandidate(db.Model):
+    """Two current records that may be the same person, as the review list shows them: one
+    row per detail they share (``group_key``), kept up to date by ``services.duplicates``."""
+
+    __tablename__ = "duplicate_candidates"
+
+    #: Which shared detail flags the pair: a hash of its kind and value
+    #: (``services.duplicates.group_key``), so that no email or phone is copied here.
+    group_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: The older record of the pair (the lower id) …
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    #: … and the newer one.
+    other_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("patient_id < other_id", name="ordered"),
+        # the review list, newest pair first
+        Index("ix_duplicate_candidates_newest", "other_id", "patient_id"),
+    )

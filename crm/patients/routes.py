@@ -77,6 +77,7 @@ def review():
     """Pairs of records that may be the same person, newest first."""
     limit = 100
     pairs = duplicates.review_list(current_user, limit=limit)
+    db.session.commit()  # the records compared for the first time stay compared
     return render_template("patients/duplicates.html", pairs=pairs, limit=limit,
                            reason_labels=REASON_LABELS)
 

@@ -2,16 +2,19 @@
 the pairs a coordinator found to be different people."""
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
-from datetime import datetime
-from itertools import combinations, islice
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
 
 from ..extensions import db
-from ..models import AuditEvent, DuplicateDismissal, Inquiry, Patient, PortalLink, User
+from ..models import (AuditEvent, DuplicateCandidate, DuplicateDismissal, Inquiry, Patient,
+                      PortalLink, User)
+from ..models.base import utcnow
 from ..models.patient import fold
 from . import audit
 from .errors import DomainError, StaleVersion, ValidationError, flush_or_conflict
@@ -25,11 +28,18 @@ MATCHES_SHOWN = 20
 FILLED_FIELDS = ("email", "phone", "date_of_birth", "sex", "country", "timezone", "mrn")
 #: The other record's details shown on the kept record's page when they differ.
 KEPT_DETAILS = ("full_name", "email", "phone", "date_of_birth", "mrn")
-#: Candidate groups read in the review list's first round; pairs shown, and pairs looked at,
-#: of one group (an agency's address shared by hundreds of patients must not fill the list).
-_GROUPS_PER_ROUND = 200
+#: Pairs listed, and pairs looked at, of one shared detail (an agency's address shared by
+#: hundreds of patients must not fill the list).
 _PAIRS_PER_GROUP = 10
 _PAIRS_EXAMINED_PER_GROUP = 2000
+#: A group of records sharing a detail read whole with the others; larger ones, newest first.
+_SMALL_GROUP = 64
+#: Details, records or ids handled per statement.
+_CHUNK = 500
+#: The details that flag a pair, and the column holding each.
+_KINDS = {"email": Patient.email_lower, "phone": Patient.phone, "name": Patient.name_key}
+#: The PostgreSQL advisory lock held while the candidates are brought up to date.
+_LOCK = 0x1735_D0B1
 _MERGED_DETAIL = re.compile(r"merged=(\d+)")
 
 
@@ -112,92 +122,185 @@ def possible_duplicates(patient: Patient, *, user: User, limit: int = MATCHES_SH
     return found
 
 
-def _candidate_groups(user: User) -> list[tuple[str, str, int]]:
-    """Values of email, phone and name key shared by at least two current records that
-    ``user`` may see (for names, with birth dates that may agree), newest first:
-    ``[(column, value, newest id)]``.
+def _dates_agree(a: date | None, b: date | None) -> bool:
+    """Names alone say nothing of namesakes born on different days."""
+    return a is None or b is None or a == b
 
-    Two steps per column: the values that occur twice, from the column's index alone (a
-    covering scan, no row read); then only the rows holding those values, to leave out merged
-    records, records out of the user's reach and namesakes born on different days. Reading
-    every row instead costs SQLite a random read per row in index order (twice as slow at
-    100,000 patients). No ``COUNT(DISTINCT)``, which sorts within each group: different dates
-    show as ``MIN`` != ``MAX``; a group of three or more is settled by ``match_reasons``.
+
+def group_key(kind: str, value: str) -> int:
+    """The stored name of a shared detail (``kind`` is ``email``, ``phone`` or ``name``): a
+    64-bit hash, so that the candidates table holds no email address or phone number."""
+    digest = hashlib.blake2b(f"{kind}\n{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def groups_of(patient: Patient) -> set[tuple[str, str]]:
+    """The details ``patient`` may share with other records: ``{(kind, value)}``."""
+    details = {("email", patient.email_lower), ("phone", patient.phone), ("name", patient.name_key)}
+    return {(kind, value) for kind, value in details if value}
+
+
+def top_pairs(kind: str, members: list[tuple[int, date | None]],
+              dismissed: set[tuple[int, int]]) -> tuple[list[tuple[int, int]], bool]:
+    """The pairs a group of records sharing one detail puts on the review list, and whether
+    more members than ``members`` could have changed them.
+
+    ``members`` are ``(id, date of birth)``, newest first. Pairs are taken newest first (the
+    newest record with each older one, then the next…), at most ``_PAIRS_PER_GROUP`` of them
+    among the first ``_PAIRS_EXAMINED_PER_GROUP``: an address an agency gives for hundreds of
+    patients shows its latest arrivals without filling the list. Pairs set aside as different
+    people are skipped, and so, for a name, are pairs born on different days.
     """
-    groups = []
-    for name in ("email_lower", "phone", "name_key"):
-        column = getattr(Patient, name)
-        present = column != "" if name == "name_key" else column.is_not(None)
-        shared = select(column).where(present).group_by(column).having(func.count() > 1)
-        having = [func.count() > 1]
-        if name == "name_key":
-            dob = Patient.date_of_birth
-            having.append(or_(func.count(dob) < func.count(), func.min(dob) == func.max(dob),
-                              func.count() > 2))
-        stmt = (select(column, func.max(Patient.id))
-                .where(column.in_(shared), Patient.merged_into_id.is_(None), patient_scope(user))
-                .group_by(column).having(*having))
-        groups.extend((name, value, newest) for value, newest in db.session.execute(stmt))
-    groups.sort(key=lambda group: group[2], reverse=True)
-    return groups
+    found: list[tuple[int, int]] = []
+    examined = 0
+    for index, (newer, newer_born) in enumerate(members):
+        for older, older_born in members[index + 1:]:
+            if examined == _PAIRS_EXAMINED_PER_GROUP:
+                return found, False
+            examined += 1
+            if (older, newer) in dismissed or (kind == "name" and not _dates_agree(older_born, newer_born)):
+                continue
+            found.append((older, newer))
+            if len(found) == _PAIRS_PER_GROUP:
+                return found, False
+    return found, True
 
 
-#: What ``review_list`` reads of each candidate record before it knows which pairs it shows.
-_PAIR_COLUMNS = (Patient.id, Patient.email_lower, Patient.phone, Patient.name_key,
-                 Patient.date_of_birth, Patient.given_name, Patient.family_name)
+def _serialize() -> None:
+    """One transaction at a time brings the candidates up to date (on PostgreSQL; SQLite's
+    transactions are serial already): two records written at once are then compared with each
+    other by whichever comes second. Taken last in a transaction, held until it ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+
+
+def _members(kind: str, values: list[str], limit: int | None = None) -> dict[str, list]:
+    """The current records holding each of ``values``, newest first: ``{value: [(id, born)]}``."""
+    column = _KINDS[kind]
+    stmt = (select(column, Patient.id, Patient.date_of_birth)
+            .where(column.in_(values), Patient.merged_into_id.is_(None)))
+    if limit is not None:
+        stmt = stmt.order_by(Patient.id.desc()).limit(limit)
+    found: dict[str, list] = defaultdict(list)
+    for value, patient_id, born in db.session.execute(stmt):
+        found[value].append((patient_id, born))
+    for rows in found.values():
+        rows.sort(key=lambda row: row[0], reverse=True)
+    return found
+
+
+def refresh_groups(groups: Iterable[tuple[str, str]]) -> None:
+    """Bring the candidate pairs of these shared details up to date (after records holding
+    them were created, edited, merged or set apart). Flushes.
+
+    For a few hundred details, a dozen queries: how many records hold each (from the
+    indexes alone); the members of the small groups at once, of the large ones only the
+    newest; the dismissals among them; the pairs stored; then only the rows that changed.
+    """
+    groups = sorted({(kind, value) for kind, value in groups if value})
+    if not groups:
+        return
+    db.session.flush()
+    _serialize()
+    for start in range(0, len(groups), _CHUNK):
+        _refresh_chunk(groups[start:start + _CHUNK])
+
+
+def _refresh_chunk(groups: list[tuple[str, str]]) -> None:
+    wanted: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in groups:
+        by_kind[kind].append(value)
+    for kind, values in by_kind.items():
+        column = _KINDS[kind]
+        counts = dict(db.session.execute(
+            select(column, func.count()).where(column.in_(values)).group_by(column)).all())
+        small = [v for v in values if 1 < counts.get(v, 0) <= _SMALL_GROUP]
+        members = _members(kind, small) if small else {}
+        dismissed = _dismissed_among(sorted({i for rows in members.values() for i, _b in rows}))
+        for value in values:
+            if counts.get(value, 0) > _SMALL_GROUP:
+                wanted[kind, value] = _large_group_pairs(kind, value)
+            else:
+                wanted[kind, value] = top_pairs(kind, members.get(value, []), dismissed)[0]
+    keys = {group_key(kind, value): pairs for (kind, value), pairs in wanted.items()}
+    stored = {tuple(row) for row in db.session.execute(
+        select(DuplicateCandidate.group_key, DuplicateCandidate.patient_id, DuplicateCandidate.other_id)
+        .where(DuplicateCandidate.group_key.in_(list(keys))))}
+    rows = {(key, older, newer) for key, pairs in keys.items() for older, newer in pairs}
+    gone, new = stored - rows, rows - stored
+    if gone:
+        db.session.execute(delete(DuplicateCandidate).where(
+            tuple_(DuplicateCandidate.group_key, DuplicateCandidate.patient_id,
+                   DuplicateCandidate.other_id).in_(sorted(gone))))
+    if new:
+        now = utcnow()
+        db.session.execute(insert(DuplicateCandidate), [
+            {"group_key": key, "patient_id": older, "other_id": newer, "created_at": now}
+            for key, older, newer in sorted(new)])
+
+
+def _large_group_pairs(kind: str, value: str) -> list[tuple[int, int]]:
+    """``top_pairs`` of a group too large to read whole: its newest members, more if needed."""
+    for limit in (_SMALL_GROUP, _PAIRS_EXAMINED_PER_GROUP + 1):
+        members = _members(kind, [value], limit=limit).get(value, [])
+        pairs, ran_out = top_pairs(kind, members, _dismissed_among([i for i, _b in members]))
+        if not ran_out or len(members) < limit:
+            return pairs
+    return pairs
+
+
+def check_new_patients() -> int:
+    """Compare the records not yet compared (new ones, and those whose blank details were
+    filled in) with the others; returns how many. Flushes.
+
+    Intake leaves this to be done later so that the mail import, which writes a batch's new
+    records at once, pays nothing for it per message; the review list calls it first.
+    """
+    table = Patient.__table__
+    checked = 0
+    while True:
+        stmt = (select(Patient.id, Patient.email_lower, Patient.phone, Patient.name_key)
+                .where(Patient.duplicates_checked_at.is_(None)).order_by(Patient.id).limit(_CHUNK))
+        if checked == 0:
+            pending = db.session.execute(stmt).all()  # nothing to do, nothing locked: the usual case
+            if not pending:
+                return 0
+            _serialize()
+        pending = db.session.execute(stmt.with_for_update(skip_locked=True)).all()
+        if not pending:
+            return checked
+        refresh_groups((kind, value) for row in pending for kind, value in
+                       (("email", row.email_lower), ("phone", row.phone), ("name", row.name_key)))
+        db.session.execute(update(table).where(table.c.id.in_([row.id for row in pending]))
+                           .values(duplicates_checked_at=utcnow(), updated_at=table.c.updated_at))
+        checked += len(pending)
 
 
 def review_list(user: User, *, limit: int = 100) -> list[dict]:
     """Pairs of current records that may be the same person, both visible to ``user``, the
     newest first: ``[{"patient": older, "other": newer, "reasons": [...]}]``.
 
-    The database finds the shared values (``_candidate_groups``); the records of those values
-    are read a round at a time (a few columns, rounds growing fourfold) until ``limit`` pairs
-    are found; only the records of the pairs shown are loaded whole.
+    Read from the candidates table (``refresh_groups``), newest pair first along its index,
+    once the records not yet compared have been (``check_new_patients``); only the records
+    of the pairs shown are loaded.
     """
-    groups = _candidate_groups(user)
-    pairs: dict[tuple[int, int], list[str]] = {}
-    start, size = 0, _GROUPS_PER_ROUND
-    while start < len(groups) and len(pairs) < limit:
-        wanted: dict[str, set] = defaultdict(set)
-        for name, value, _newest in groups[start:start + size]:
-            wanted[name].add(value)
-        start, size = start + size, size * 4
-        members = []
-        for name, values in wanted.items():
-            values = sorted(values)
-            for chunk in range(0, len(values), 500):
-                members.extend(db.session.execute(
-                    select(*_PAIR_COLUMNS)
-                    .where(getattr(Patient, name).in_(values[chunk:chunk + 500]),
-                           Patient.merged_into_id.is_(None), patient_scope(user))).all())
-        members = list({row.id: row for row in members}.values())
-        dismissed = _dismissed_among([row.id for row in members])
-        buckets: dict[tuple[str, str], list] = defaultdict(list)
-        for row in members:
-            for name, values in wanted.items():
-                if getattr(row, name) in values:
-                    buckets[name, getattr(row, name)].append(row)
-        for bucket in buckets.values():
-            # newest first, so that a large group (a relative's or an agency's address) gives
-            # its latest arrivals and does not crowd out the other groups
-            bucket.sort(key=lambda row: row.id, reverse=True)
-            found_here = 0
-            for newer, older in islice(combinations(bucket, 2), _PAIRS_EXAMINED_PER_GROUP):
-                key = (older.id, newer.id)
-                if key in pairs or key in dismissed:
-                    continue
-                reasons = match_reasons(older, newer)
-                if reasons:
-                    pairs[key] = reasons
-                    found_here += 1
-                    if found_here >= _PAIRS_PER_GROUP:
-                        break
-    shown = sorted(pairs, key=lambda key: (key[1], key[0]), reverse=True)[:limit]
-    ids = {i for key in shown for i in key}
+    check_new_patients()
+    candidate = DuplicateCandidate
+    visible = [exists(select(Patient.id).where(Patient.id == column, patient_scope(user)))
+               for column in (candidate.patient_id, candidate.other_id)]
+    shown = db.session.execute(
+        select(candidate.other_id, candidate.patient_id).distinct().where(*visible)
+        .order_by(candidate.other_id.desc(), candidate.patient_id.desc()).limit(limit)).all()
+    ids = {i for pair in shown for i in pair}
     records = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(ids)))} \
         if ids else {}
-    return [{"patient": records[a], "other": records[b], "reasons": pairs[a, b]} for a, b in shown]
+    pairs = []
+    for newer, older in shown:
+        reasons = match_reasons(records[older], records[newer])
+        if reasons:
+            pairs.append({"patient": records[older], "other": records[newer], "reasons": reasons})
+    return pairs
 
 
 def _dismissed_among(ids: list[int]) -> set[tuple[int, int]]:
@@ -205,12 +308,11 @@ def _dismissed_among(ids: list[int]) -> set[tuple[int, int]]:
     if not ids:
         return set()
     found = set()
-    chunk = 500
     wanted = set(ids)
-    for start in range(0, len(ids), chunk):
+    for start in range(0, len(ids), _CHUNK):
         rows = db.session.execute(
             select(DuplicateDismissal.patient_id, DuplicateDismissal.other_id)
-            .where(DuplicateDismissal.patient_id.in_(ids[start:start + chunk]))).all()
+            .where(DuplicateDismissal.patient_id.in_(ids[start:start + _CHUNK]))).all()
         found.update((a, b) for a, b in rows if b in wanted)
     return found
 
@@ -249,6 +351,7 @@ def merge_patients(survivor: Patient, duplicate: Patient, *, actor: User,
         raise StaleVersion(_l("Someone changed one of these records while you were comparing "
                               "them. Review them again, then merge."))
 
+    groups = groups_of(survivor) | groups_of(duplicate)
     filled = [f for f in FILLED_FIELDS if not getattr(survivor, f) and getattr(duplicate, f)]
     moved = db.session.scalars(select(Inquiry).where(Inquiry.patient_id == duplicate.id)
                                .order_by(Inquiry.id)).all()
@@ -277,6 +380,7 @@ def merge_patients(survivor: Patient, duplicate: Patient, *, actor: User,
                  detail=f"merged={duplicate.id};inquiries={len(moved)};filled={','.join(filled)}")
     audit.record("merge", actor=actor, patient=duplicate,
                  detail=f"into={survivor.id};inquiries={len(moved)}")
+    refresh_groups(groups | groups_of(survivor))
     return survivor
 
 
@@ -314,6 +418,7 @@ def dismiss(patient: Patient, other: Patient, *, actor: User) -> DuplicateDismis
         db.session.flush()
         audit.record("change", actor=actor, patient=patient, detail=f"not_duplicate_of={other.id}")
         audit.record("change", actor=actor, patient=other, detail=f"not_duplicate_of={patient.id}")
+        refresh_groups(groups_of(patient) & groups_of(other))
     return dismissal
 
 

@@ -5,13 +5,14 @@ from collections.abc import Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
 from ..models import Center, Inquiry, Note, Patient, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
-from . import audit, conversation, followups, routing
+from . import audit, conversation, duplicates, followups, routing
 from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
@@ -23,6 +24,8 @@ PATIENT_FIELDS = ("given_name", "family_name", "email", "phone", "date_of_birth"
                   "preferred_language", "timezone")
 REFERRING_FIELDS = ("referring_name", "referring_email", "referring_institution",
                     "referring_country")
+#: The fields that tell whether two records may be the same person (``services.duplicates``).
+DUPLICATE_FIELDS = frozenset(("given_name", "family_name", "email", "phone", "date_of_birth"))
 
 
 def clean_patient_data(data: Mapping, errors: dict, *, partial: bool = False) -> dict:
@@ -166,9 +169,12 @@ def open_inquiry(data: Mapping, *, source: str, actor: User | None = None, conse
         patient = Patient(**patient_data, created_at=now, version=1)
         db.session.add(patient)
     else:
-        for field, value in patient_data.items():
-            if value and not getattr(patient, field):
-                setattr(patient, field, value)
+        filled = [f for f, value in patient_data.items() if value and not getattr(patient, f)]
+        for field in filled:
+            setattr(patient, field, patient_data[field])
+        if set(filled) & DUPLICATE_FIELDS:  # compared again with the others, as a new record is
+            patient.duplicates_checked_at = None
+            flag_modified(patient, "duplicates_checked_at")
     patient.refresh_search_text()
     inquiry = Inquiry(patient=patient, service=case_data["service"], stage="new", source=source,
                       center=case_data.get("center"), coordinator=case_data.get("coordinator"),
@@ -201,6 +207,7 @@ def update_patient(patient: Patient, data: Mapping, *, actor: User, expected_ver
     if errors:
         raise ValidationError(fields=errors)
     changed = [f for f, v in cleaned.items() if getattr(patient, f) != v]
+    groups = duplicates.groups_of(patient)
     for field in changed:
         setattr(patient, field, cleaned[field])
     if changed:
@@ -208,6 +215,8 @@ def update_patient(patient: Patient, data: Mapping, *, actor: User, expected_ver
         patient.bump_version()
         flush_or_conflict(db.session)
         audit.record("change", actor=actor, patient=patient, detail="fields=" + ",".join(changed))
+        if set(changed) & DUPLICATE_FIELDS:
+            duplicates.refresh_groups(groups | duplicates.groups_of(patient))
     return changed
 
 
