@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from crm import create_app
 from crm.extensions import db as _db
 
-pytest_plugins = ["tests.mailservers"]
+pytest_plugins = ["tests.mailservers", "tests.served"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL")
 PASSWORD = "correct horse battery"

@@ -10,7 +10,6 @@ from flask import (
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from flask_login import current_user
 from .. import labels
 from ..auth.access import restrict, sees_cases
 from ..extensions import db
+from ..models import User
 from ..main.forms import apply_errors, save_with
 from ..services import audit, conversation, export, followups, intake, pipeline, routing, worklist
 from ..services.centers import active_centers
@@ -85,12 +85,47 @@ def index():
 
 @bp.route("/export.csv")
 def export_csv():
+    """The list's inquiries as CSV, streamed; audited when the last row is sent, or as failed."""
     filters = parse_filters(request.args)
-    audit.record("export", actor=current_user, detail="csv")
-    db.session.commit()
-    rows = export.csv_lines(current_user, filters)
-    return Response(stream_with_context(rows), mimetype="text/csv",
+    # the user's scope is read into the query now: the user's row dies with the request
+    rows = export.csv_lines(current_user, filters, batch=current_app.config.get("EXPORT_BATCH", 1000))
+    body = audited_export(rows, actor_id=current_user.id, origin=audit.current_origin())
+    # The request's session is done with (nothing was written): closed now rather than at its
+    # teardown, so that nothing of it is open while the body reads in a transaction of its own
+    # (on SQLite that one would wait for the write lock this one holds).
+    db.session.close()
+    return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=inquiries.csv"})
+
+
+def audited_export(rows: export.CsvExport, *, actor_id: int, origin: str | None):
+    """The response body of an export. It is sent after the request's context (and its
+    session) is gone, so it runs in an app context of its own, with its own session, and it
+    needs only plain values. The audit trail gets ``export`` once every row is out, and
+    ``export_failed`` when the export broke off (an error, or the client left)."""
+    context = current_app.app_context()
+
+    def record(action: str, detail: str) -> None:
+        audit.record(action, actor=db.session.get(User, actor_id), origin=origin, detail=detail)
+        db.session.commit()
+
+    def generate():
+        with context:
+            try:
+                for chunk in rows:
+                    db.session.rollback()  # nothing is held open while the chunk is sent
+                    yield chunk
+                record("export", f"csv rows={rows.rows}")
+            except BaseException:  # GeneratorExit too: what was sent so far left the center
+                db.session.rollback()
+                try:
+                    record("export_failed", f"csv rows={rows.rows}")
+                except Exception:  # noqa: BLE001 - the export's own error is the one to raise
+                    db.session.rollback()
+                    current_app.logger.exception("the failed export could not be audited")
+                raise
+
+    return generate()
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-ACTIONS = ("view", "create", "change", "transition", "export", "download", "merge", "sign_in",
-           "sign_out", "sign_in_failed")
+ACTIONS = ("view", "create", "change", "transition", "export", "export_failed", "download", "merge",
+           "sign_in", "sign_out", "sign_in_failed")
 
 
 class AuditEvent(db.Model):
