@@ -21,9 +21,8 @@ def wants_json() -> bool:
 
 
 def json_error(code: str, message: str, status: int, fields: dict | None = None):
-    body = {"error": {"code": code, "message": str(message)}}
-    if fields:
-        body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
+    body = {"error": {"code": code, "message": str(message),
+                      "fields": {k: str(v) for k, v in (fields or {}).items()}}}
     return jsonify(body), status
 
 

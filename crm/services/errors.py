@@ -45,12 +45,16 @@ class Forbidden(DomainError):
 
 
 class TransitionNotAllowed(DomainError):
-    code = "transition_not_allowed"
+    """The move is not one of the moves allowed from the case's stage (409, as the contract says)."""
+
+    code = "illegal_transition"
     status = 409
     default_message = _l("This move is not allowed from the current stage.")
 
 
 class StaleVersion(DomainError):
+    """The case changed since the caller read it (409, as the contract says)."""
+
     code = "stale_version"
     status = 409
     default_message = _l("Someone else changed this case while you were editing it. "

@@ -114,7 +114,7 @@ def test_transition_through_the_api_to_closed(api, factory):
 def test_transition_conflicts_are_409(api, factory):
     inquiry = factory.inquiry()
     jump = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "travel", "version": 1})
-    assert jump.status_code == 409 and jump.json["error"]["code"] == "transition_not_allowed"
+    assert jump.status_code == 409 and jump.json["error"]["code"] == "illegal_transition"
     assert api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "intake", "version": 1}).status_code == 200
     stale = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "records", "version": 1})
     assert stale.status_code == 409 and stale.json["error"]["code"] == "stale_version"
@@ -122,6 +122,37 @@ def test_transition_conflicts_are_409(api, factory):
     assert missing.status_code == 422 and "version" in missing.json["error"]["fields"]
     bad = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "records", "version": "2"})
     assert bad.status_code == 422
+
+
+def error_of(response) -> dict:
+    """The contract's error body: exactly ``{"error": {"code", "message", "fields"}}``."""
+    body = response.json
+    assert list(body) == ["error"] and set(body["error"]) == {"code", "message", "fields"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["fields"], dict)
+    return body["error"]
+
+
+def test_an_illegal_move_and_a_stale_version_are_409_with_their_own_codes(api, factory, db):
+    inquiry = factory.inquiry()
+    assert api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "intake", "version": 1}).status_code == 200
+    illegal = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "in_care", "version": 2})
+    assert illegal.status_code == 409
+    assert error_of(illegal) == {"code": "illegal_transition", "fields": {},
+                                 "message": "This move is not allowed from the current stage."}
+    stale = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "records", "version": 1})
+    assert stale.status_code == 409
+    error = error_of(stale)
+    assert error["code"] == "stale_version" and error["fields"] == {}
+    assert error["message"].startswith("Someone else changed this case")
+    both = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "in_care", "version": 1})
+    assert both.status_code == 409 and error_of(both)["code"] == "stale_version"  # read again first
+    db.session.expire_all()
+    detail = api.get(f"/inquiries/{inquiry.id}").json
+    assert detail["stage"] == "intake" and detail["version"] == 2  # neither moved anything
+    missing = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "records"})
+    assert missing.status_code == 422
+    assert error_of(missing)["code"] == "validation_error" and "version" in error_of(missing)["fields"]
 
 
 def test_coordinator_tokens_only_reach_their_centers(client, factory, db):
