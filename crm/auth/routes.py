@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..models import User
 from ..services import users
 from .access import safe_next
 from .forms import LoginForm
@@ -52,7 +53,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    users.end_sessions(current_user._get_current_object())
+    users.end_sessions(db.session.get(User, current_user.id))
     db.session.commit()
     logout_user()
     session.clear()
