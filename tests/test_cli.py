@@ -1,11 +1,14 @@
-"""The `crm` commands: users, tokens, demo, export."""
+"""The `crm` commands: users, tokens, demo, export, db upgrade, scheduler --once."""
 import csv
 import io
+import subprocess
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from crm.models import Inquiry, Patient, StageChange, User
 from crm.services.users import user_for_token
+from tests.crm_process import CRM, REPO, crm, instance, read_database, upgraded  # noqa: F401
 
 
 def test_users_create_reads_the_password_from_stdin(runner, db):
@@ -84,3 +87,48 @@ def test_export_csv_has_every_inquiry(runner, factory, tmp_path):
         assert by_id[inquiry.id]["email"] == inquiry.patient.email
         assert by_id[inquiry.id]["reason"].startswith("'=")  # no formula injection
         assert by_id[inquiry.id]["phone"] == inquiry.patient.phone  # E.164 stays as it is
+
+
+# --- as an operator runs them: real processes on a new database ------------------------------
+
+def test_db_upgrade_creates_the_default_centers_so_staff_can_be_created_at_once(instance):
+    from crm.models import Center
+    from crm.services.centers import DEFAULT_CENTERS
+    result = crm("db", "upgrade", env=instance)
+    assert result.returncode == 0, result.stderr
+    assert "default centers created: cardiology, digestive_health, neurology" in result.stdout
+    result = crm("users", "create", "nadia@itinera.example", "--name", "Nadia Saleh", "--role", "coordinator",
+                 "--center", "cardiology", env=instance, input="a long enough password\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("created coordinator nadia@itinera.example")
+
+    def edit(db):  # an admin renames one center and retires another
+        cardiology = db.session.scalar(sa.select(Center).where(Center.key == "cardiology"))
+        cardiology.names = {**cardiology.names, "en": "Heart and Vascular Institute"}
+        db.session.execute(sa.update(Center).where(Center.key == "neurology").values(is_active=False))
+        db.session.commit()
+    read_database(instance["CRM_DATABASE_URL"], edit)
+    result = crm("db", "upgrade", env=instance)
+    assert result.returncode == 0 and "created" not in result.stdout
+    centers = read_database(instance["CRM_DATABASE_URL"], lambda db: {
+        c.key: (c.names["en"], c.is_active) for c in db.session.scalars(sa.select(Center))})
+    assert len(centers) == len(DEFAULT_CENTERS)  # only what was missing, once
+    assert centers["cardiology"] == ("Heart and Vascular Institute", True)
+    assert centers["neurology"] == ("Neurology and Neurosurgery", False)
+
+
+def test_flask_db_upgrade_creates_the_default_centers_too(instance):
+    from crm.models import Center
+    result = subprocess.run([str(CRM.with_name("flask")), "--app", "wsgi", "db", "upgrade"], env=instance,
+                            cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    keys = read_database(instance["CRM_DATABASE_URL"], lambda db: set(db.session.scalars(sa.select(Center.key))))
+    assert {"cardiology", "digestive_health", "neurology"} <= keys
+
+
+def test_scheduler_once_prints_each_job_once(upgraded):
+    from crm.jobs.scheduler import JOBS
+    result = crm("scheduler", "--once", env=upgraded)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{job.name}: 0" for job in JOBS]
+    assert result.stderr == ""  # the log adds warnings and failures only
