@@ -143,7 +143,7 @@ def groups_of(patient: Patient) -> set[tuple[str, str]]:
 def top_pairs(kind: str, members: list[tuple[int, date | None]],
               dismissed: set[tuple[int, int]]) -> tuple[list[tuple[int, int]], bool]:
     """The pairs a group of records sharing one detail puts on the review list, and whether
-    more members than ``members`` could have changed them.
+    more members than ``members`` (the older ones) could have changed them.
 
     ``members`` are ``(id, date of birth)``, newest first. Pairs are taken newest first (the
     newest record with each older one, then the next…), at most ``_PAIRS_PER_GROUP`` of them
@@ -156,13 +156,13 @@ def top_pairs(kind: str, members: list[tuple[int, date | None]],
     for index, (newer, newer_born) in enumerate(members):
         for older, older_born in members[index + 1:]:
             if examined == _PAIRS_EXAMINED_PER_GROUP:
-                return found, False
+                return found, index > 0
             examined += 1
             if (older, newer) in dismissed or (kind == "name" and not _dates_agree(older_born, newer_born)):
                 continue
             found.append((older, newer))
             if len(found) == _PAIRS_PER_GROUP:
-                return found, False
+                return found, index > 0  # past the newest record, whose older ones all counted
     return found, True
 
 
@@ -244,9 +244,9 @@ def _large_group_pairs(kind: str, value: str) -> list[tuple[int, int]]:
     """``top_pairs`` of a group too large to read whole: its newest members, more if needed."""
     for limit in (_SMALL_GROUP, _PAIRS_EXAMINED_PER_GROUP + 1):
         members = _members(kind, [value], limit=limit).get(value, [])
-        pairs, ran_out = top_pairs(kind, members, _dismissed_among([i for i, _b in members]))
-        if not ran_out or len(members) < limit:
-            return pairs
+        pairs, partial = top_pairs(kind, members, _dismissed_among([i for i, _b in members]))
+        if not partial or len(members) < limit:
+            break
     return pairs
 
 

@@ -1,17 +1,21 @@
 """Possible duplicates: each reason found, pairs set aside, two records merged into one."""
 import itertools
+import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
+from sqlalchemy import insert as sa_insert
 
 from crm.models import (
     AuditEvent,
     Document,
+    DuplicateCandidate,
     DuplicateDismissal,
     Message,
     Patient,
     PortalLink,
+    User,
 )
 from crm.models.base import utcnow
 from crm.services import duplicates
@@ -258,3 +262,251 @@ def test_the_patient_page_lookup_reads_indexes_only(factory, db, manager):
     plan = [row[3] for row in db.session.connection().exec_driver_sql(
         "EXPLAIN QUERY PLAN " + statement, parameters)]
     assert not any(step.startswith("SCAN") for step in plan), plan
+
+
+# --- the name key ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spellings", [
+    ("Al-Otaibi", "Al Otaibi", "AlOtaibi", "al-otaibi", "El-Otaibi", "Al - Otaibi", "Al'Otaibi",
+     "العتيبي", "ال عتيبي", "Аль-Отайби"),
+    ("Ar-Rashid", "Al-Rashid", "Al Rashid", "الرشيد"),
+    ("As-Sayed", "El Sayed", "Elsayed", "السيد"),
+    ("Jean-Pierre Martin", "Jean Pierre Martin", "Martin Jean-Pierre"),
+])
+def test_one_name_however_the_article_and_hyphens_are_written(spellings):
+    from crm.models.patient import name_key
+    assert len({name_key("Mohammed", spelling) for spelling in spellings}) == 1, \
+        {spelling: name_key("Mohammed", spelling) for spelling in spellings}
+
+
+@pytest.mark.parametrize("one, other", [
+    (("Mohammed", "Al-Otaibi"), ("Mohammed", "Otaibi")),        # the article is part of the name
+    (("Mohammed", "Al Otaibi"), ("Mohammed", "Al Qahtani")),
+    (("Ali", "Hassan"), ("", "Al Hassan")),                      # Ali is a name, not an article
+    (("Sara", "Ar Rashid"), ("Sara", "Rashid")),
+])
+def test_unrelated_names_still_differ(one, other):
+    from crm.models.patient import name_key
+    assert name_key(*one) != name_key(*other)
+
+
+def test_an_article_that_is_not_one_keeps_the_order_free():
+    from crm.models.patient import name_key
+    # "An" before a name starting with n is an article only with a hyphen (An-Nasser)
+    assert name_key("An", "Nguyen") == name_key("Nguyen", "An")
+    assert name_key("Omar", "An-Nasser") == name_key("Omar", "النصر") != name_key("Omar", "An Nasser")
+
+
+def test_records_written_with_and_without_the_articles_space_are_flagged(factory, db, manager):
+    joined = person(factory, "Mohammed", "AlOtaibi", dob="1975-06-01")
+    spaced = person(factory, "Mohammed", "Al Otaibi", dob="")
+    assert reasons_between(joined, spaced, manager) == ["name_transliterated"]
+    assert [(p["patient"].id, p["other"].id) for p in duplicates.review_list(manager)] == \
+        [(joined.id, spaced.id)]
+
+
+# --- the candidates table ---------------------------------------------------------------------
+
+def recomputed(db) -> set[tuple[int, int, int]]:
+    """The candidate rows worked out from scratch: for each email, phone and name key shared by
+    current records, the newest pairs (the newest record with each older one, then the next…),
+    10 at most of the first 2000, skipping the pairs set aside and, for names, namesakes born
+    on different days."""
+    records = db.session.scalars(select(Patient).where(Patient.merged_into_id.is_(None))).all()
+    dismissed = set(db.session.execute(
+        select(DuplicateDismissal.patient_id, DuplicateDismissal.other_id)).all())
+    rows = set()
+    for kind, attribute in (("email", "email_lower"), ("phone", "phone"), ("name", "name_key")):
+        groups = {}
+        for record in records:
+            if getattr(record, attribute):
+                groups.setdefault(getattr(record, attribute), []).append(record)
+        for value, members in groups.items():
+            members.sort(key=lambda p: p.id, reverse=True)
+            found = 0
+            for newer, older in itertools.islice(itertools.combinations(members, 2), 2000):
+                born = (older.date_of_birth, newer.date_of_birth)
+                if (older.id, newer.id) in dismissed or (
+                        kind == "name" and None not in born and born[0] != born[1]):
+                    continue
+                rows.add((duplicates.group_key(kind, value), older.id, newer.id))
+                found += 1
+                if found == 10:
+                    break
+    return rows
+
+
+def stored(db) -> set[tuple[int, int, int]]:
+    return set(db.session.execute(select(DuplicateCandidate.group_key, DuplicateCandidate.patient_id,
+                                         DuplicateCandidate.other_id)).all())
+
+
+def listed(user) -> set[tuple[int, int]]:
+    return {(p["patient"].id, p["other"].id) for p in duplicates.review_list(user, limit=10_000)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_table_always_equals_a_recomputation(factory, db, manager, seed):
+    """Records created (some filling the blanks of an existing one), edited, merged and set
+    apart in a random order: after each step the candidates equal a recomputation."""
+    from crm.services import intake
+    rng = random.Random(seed)
+    emails = ["family@example.com", "agency@example.org", None, None]
+    phones = ["+966501112233", "+966504445566", None]
+    names = [("Mohammed", "Al-Otaibi"), ("محمد", "العتيبي"), ("Mohammed", "Al Otaibi"),
+             ("Olga", "Petrova"), ("Ольга", "Петрова"), ("Yusuf", "Demir")]
+    births = ["1975-06-01", "1980-01-01", ""]
+    alive: list[Patient] = []
+
+    def details():
+        given, family = rng.choice(names)
+        return {"given_name": given, "family_name": family, "email": rng.choice(emails),
+                "phone": rng.choice(phones) or f"+96655{rng.randrange(10**7):07d}",
+                "date_of_birth": rng.choice(births)}
+
+    for step in range(45):
+        action = rng.random()
+        if action < 0.45 or len(alive) < 3:
+            data = details()
+            inquiry = factory.inquiry(**data)  # an existing address: its record's blanks filled
+            if inquiry.patient not in alive:
+                alive.append(inquiry.patient)
+        elif action < 0.7:
+            patient = rng.choice(alive)
+            change = rng.choice(["email", "phone", "name", "date_of_birth"])
+            data = details()
+            if change == "name":
+                data = {"given_name": data["given_name"], "family_name": data["family_name"]}
+            else:
+                data = {change: data[change] or ""}
+            try:
+                intake.update_patient(patient, data, actor=manager, expected_version=patient.version)
+            except ValidationError:  # e.g. a phone cleared below the contact rule
+                db.session.rollback()
+                continue
+            db.session.commit()
+        elif action < 0.85:
+            survivor, duplicate = rng.sample(alive, 2)
+            duplicates.merge_patients(survivor, duplicate, actor=manager,
+                                      expected_versions=(survivor.version, duplicate.version))
+            db.session.commit()
+            alive.remove(duplicate)
+        else:
+            a, b = rng.sample(alive, 2)
+            duplicates.dismiss(a, b, actor=manager)
+            db.session.commit()
+        if step % 5 == 4:
+            duplicates.check_new_patients()
+            assert stored(db) == recomputed(db), f"after step {step}"
+    duplicates.check_new_patients()
+    assert stored(db) == recomputed(db)
+    assert stored(db), "the scenario flags some pairs"
+    assert listed(manager) == {(older, newer) for _key, older, newer in recomputed(db)}
+
+
+def test_a_large_group_is_read_newest_first_and_further_when_pairs_are_set_aside(factory, db, manager):
+    """More records share a detail than are read at once: the first 64 give the pairs, until
+    so many of them are set aside that the group is read further."""
+    from crm.models.patient import name_key
+    first = person(factory, "Agency", "Client", dob="", phone="+966500000001")
+    rows = [{"given_name": "Agency", "family_name": "Client", "phone": "+966500000001",
+             "name_key": name_key("Agency", "Client"), "search_text": "", "preferred_language": "en",
+             "version": 1} for _ in range(80)]
+    db.session.execute(sa_insert(Patient), rows)  # written in bulk, as the demo does
+    newest = db.session.scalar(select(func.max(Patient.id)))
+    assert duplicates.check_new_patients() == 81  # the first one too
+    assert stored(db) == recomputed(db)
+    assert len(stored(db)) == 20  # ten for the phone, ten for the name
+    older = db.session.scalars(select(Patient.id).where(Patient.id < newest)
+                               .order_by(Patient.id.desc())).all()
+    for other in older[:75]:  # the newest record is a different person from most of the others
+        db.session.add(DuplicateDismissal(patient_id=other, other_id=newest))
+    duplicates.refresh_groups({("phone", "+966500000001"), ("name", name_key("Agency", "Client"))})
+    assert stored(db) == recomputed(db)
+    assert (first.id, newest) in {(a, b) for _k, a, b in stored(db)}  # found beyond the first 64
+
+
+def test_the_mail_import_leaves_the_comparison_to_the_review_list(db, manager):
+    """Two senders with one name and no birth date: the import writes no candidate, the list
+    finds the pair, and a second look has nothing left to compare."""
+    from crm.services import mailbox
+    from tests import mail_samples as samples
+    statements = []
+    engine = db.session.get_bind()
+
+    def capture(conn, cursor, statement, parameters, *args):
+        statements.append(statement)
+
+    manager_id = manager.id
+    messages = [samples.plain(sender="Layla Haddad <layla@example.org>", message_id="<d1@x>"),
+                samples.plain(sender="Layla Haddad <l.haddad@example.net>", message_id="<d2@x>")]
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        summary = mailbox.ingest_all(messages, source="file")
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert summary.as_dict()["created"] == 2
+    assert not [s for s in statements if "duplicate_candidates" in s]
+    manager = db.session.get(User, manager_id)  # the import clears the session between batches
+    first, second = db.session.scalars(select(Patient).order_by(Patient.id)).all()
+    assert [(p["patient"].id, p["other"].id, p["reasons"]) for p in duplicates.review_list(manager)] == \
+        [(first.id, second.id, ["name_and_birth_date" if first.date_of_birth else "name_transliterated"])]
+    assert stored(db) == recomputed(db)
+    assert duplicates.check_new_patients() == 0
+
+
+def test_filling_a_blank_compares_the_record_again(factory, db, manager):
+    kept = person(factory, "Noor", "Hamdan", dob="", email="noor@example.com", phone="+966501230000")
+    other = person(factory, "Fahad", "Qasim", dob="1960-03-03", phone="+966509990000")
+    assert listed(manager) == set()
+    factory.inquiry(given_name="Noor", family_name="Hamdan", email="noor@example.com", phone="",
+                    date_of_birth="1970-01-01")  # the same address: the same record, its birth date filled
+    db.session.refresh(kept)
+    assert str(kept.date_of_birth) == "1970-01-01" and kept.duplicates_checked_at is None
+    duplicates.check_new_patients()
+    assert stored(db) == recomputed(db)
+    assert other.id not in {i for pair in listed(manager) for i in pair}
+
+
+def test_editing_a_detail_moves_the_pair(factory, db, manager):
+    from crm.services import intake
+    a = person(factory, "Amal", "Saleh", dob="1970-01-01", email="amal@example.com")
+    b = person(factory, "Noor", "Hamdan", dob="1991-05-05", email="noor@example.com")
+    assert listed(manager) == set()
+    intake.update_patient(b, {"email": "AMAL@example.com"}, actor=manager, expected_version=b.version)
+    db.session.commit()
+    assert listed(manager) == {(a.id, b.id)}
+    assert duplicates.review_list(manager)[0]["reasons"] == ["email"]
+    intake.update_patient(a, {"email": "amal.saleh@example.com"}, actor=manager, expected_version=a.version)
+    db.session.commit()
+    assert listed(manager) == set() and stored(db) == recomputed(db) == set()
+
+
+def test_the_review_list_reads_the_table_along_its_index(factory, db, manager):
+    """Three queries whatever the size: what is left to compare (nothing), the pairs shown
+    (newest first along the index, no sort), their records."""
+    a = person(factory, "Yusuf", "Demir", dob="1950-01-01")
+    person(factory, "Yusuf", "Demir", dob="1950-01-01")
+    coordinator = factory.user(centers=("cardiology",))
+    duplicates.check_new_patients()
+    engine = db.session.get_bind()
+    for user in (manager, coordinator):
+        assert user.is_active and user.centers is not None  # loaded, as in a request
+        captured = []
+
+        def capture(conn, cursor, statement, parameters, *args):
+            captured.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            assert len(duplicates.review_list(user)) == 1
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        assert len(captured) == 3, [s for s, _p in captured]
+        if db.session.connection().dialect.name == "sqlite":
+            statement, parameters = captured[1]
+            plan = [row[3] for row in db.session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert any("ix_duplicate_candidates_newest" in step for step in plan), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
+    assert a.id in {p["patient"].id for p in duplicates.review_list(coordinator)}
