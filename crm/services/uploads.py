@@ -1,9 +1,11 @@
 """Files that patients send (portal uploads, mail attachments): checked by their content and
-stored under random names."""
+stored under random names, each tied to the database transaction of the row that will point to
+it: a file outlives that transaction only if it commits."""
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 import os
 import re
@@ -17,14 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
+from flask import has_app_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
+from ..extensions import db
 from .errors import NotFound, ValidationError
 
 try:
     from lzma import LZMAError
 except ImportError:  # Python built without lzma: zipfile then refuses such members itself
     LZMAError = RuntimeError
+
+log = logging.getLogger(__name__)
 
 ALLOWED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "application/dicom",
                            "application/zip"})
@@ -109,14 +117,19 @@ def check_content(data: bytes, *, max_bytes: int | None = None) -> str:
     return content_type
 
 
-def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_bytes: int) -> StoredFile:
+def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_bytes: int,
+          session: Session | None = None) -> StoredFile:
     """Check an upload (size, name, content) and write it under a new random name.
 
     Nothing is written unless every check passes. The file appears whole or not at all
-    (temporary file in the same directory, then rename), readable by its owner only.
+    (temporary file in the same directory, then rename), readable by its owner only. It
+    belongs to the session's current transaction (see ``keep_with``): removed again if that
+    transaction or savepoint rolls back, kept once the outermost one commits.
 
     :param upload_dir: created (0700) if missing; must be outside the web root.
     :param max_bytes: the largest file accepted.
+    :param session: the session of the row that will point to the file; by default the app's
+        ``db.session`` (outside an app context the file is the caller's to keep or remove).
     """
     if not data:
         raise ValidationError(FIELD, _l("This file is empty. Check the file and send it again."))
@@ -129,9 +142,69 @@ def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_byte
     directory = Path(upload_dir)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
+    if session is None and has_app_context():
+        session = db.session()
     _write_atomically(directory, storage_name, data)
+    if session is not None:
+        keep_with(session, directory / storage_name)
     return StoredFile(storage_name=storage_name, filename=display_name, content_type=content_type,
                       size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+# --- files tied to a transaction ---------------------------------------------------------------
+# A stored file is registered on the session with the transaction (or savepoint) in progress.
+# When that transaction ends without committing (rolled back, or its session closed first), its
+# files are removed; a savepoint that commits hands its files to the transaction around it; the
+# outermost transaction's commit keeps them. A savepoint rolled back inside a transaction thus
+# removes only its own files, never those of the transaction around it.
+
+#: ``session.info`` key: {transaction: [(process id, path)]} of the files stored in it
+_PENDING = "crm.stored_files"
+#: ``session.info`` key: the transaction whose commit is being completed
+_COMMITTING = "crm.stored_files_committing"
+
+
+def keep_with(session: Session, path: Path) -> None:
+    """Tie a file just written to ``session``'s current transaction (begun if none is): it is
+    removed unless that transaction, and each one around it, commits."""
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    # the process that wrote the file is the one that removes it: a forked helper that
+    # inherited the session never does
+    session.info.setdefault(_PENDING, {}).setdefault(transaction, []).append((os.getpid(), Path(path)))
+
+
+@event.listens_for(Session, "after_commit")
+def _commit_seen(session: Session) -> None:
+    # after_commit comes just before the committed transaction (or savepoint) ends
+    if session.info.get(_PENDING):
+        session.info[_COMMITTING] = session.get_nested_transaction() or session.get_transaction()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    committed = session.info.get(_COMMITTING) is transaction
+    if committed:
+        del session.info[_COMMITTING]
+    files = pending.pop(transaction, None)
+    if not files:
+        return
+    if not committed:
+        _remove(files)
+    elif transaction.parent is not None:  # a savepoint: its files are the outer transaction's now
+        pending.setdefault(transaction.parent, []).extend(files)
+
+
+def _remove(files: list[tuple[int, Path]]) -> None:
+    for pid, path in files:
+        if pid != os.getpid():
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # never hide the error that rolled the transaction back
+            log.exception("a stored file whose transaction rolled back could not be removed")
 
 
 def open_stored(upload_dir: str | Path, storage_name: str) -> Path:
