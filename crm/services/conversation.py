@@ -193,15 +193,17 @@ def record_patient_message(inquiry: Inquiry, text: str, *, channel: str, kind: s
                            subject: str = "", from_addr: str | None = None,
                            message_id: str | None = None, inbound: InboundMail | None = None,
                            language: str | None = None, at: datetime | None = None) -> Message:
-    """What the patient wrote lands on the thread; their clocks resume; a coordinator is asked
-    to answer."""
+    """What the patient wrote lands on the thread; a coordinator is asked to answer. A message
+    is the patient answering: the clocks paused while the case waited on them resume. An upload
+    (``kind="upload"``) is not, unless it completes the records asked for (``add_document``)."""
     at = at or utcnow()
     message = Message(inquiry=inquiry, direction="in", channel=channel, kind=kind,
                       from_addr=from_addr, subject=subject[:300], body_text=text, language=language,
                       message_id=message_id, inbound=inbound, created_at=at)
     db.session.add(message)
     inquiry.updated_at = at
-    followups.patient_answered(inquiry, at=at)
+    if kind != "upload":
+        followups.patient_answered(inquiry, at=at)
     followups.on_event(inquiry, "patient_wrote", actor=None, at=at)
     return message
 
@@ -209,7 +211,8 @@ def record_patient_message(inquiry: Inquiry, text: str, *, channel: str, kind: s
 def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: Message | None = None,
                  item: ChecklistItem | None = None, at: datetime | None = None) -> Document:
     """File a stored upload or attachment on the case; a checklist item it answers is received,
-    and when nothing is missing any more the chase ends."""
+    and when nothing is missing any more the chase ends and the case no longer waits on the
+    patient (a partial upload leaves the other clocks paused)."""
     at = at or utcnow()
     document = Document(inquiry=inquiry, message=message, checklist_item=item, source=source,
                         filename=stored.filename, content_type=stored.content_type, size=stored.size,
@@ -220,8 +223,14 @@ def add_document(inquiry: Inquiry, stored: StoredFile, *, source: str, message: 
         item.received_at = at
         db.session.flush()
         if not missing_items(inquiry):
-            followups.on_event(inquiry, "records_complete", actor=None, at=at)
+            _records_complete(inquiry, actor=None, at=at)
     return document
+
+
+def _records_complete(inquiry: Inquiry, *, actor: User | None, at: datetime | None = None) -> None:
+    """Every record asked for is in: the wait on the patient is over, the chase ends."""
+    followups.patient_answered(inquiry, at=at)
+    followups.on_event(inquiry, "records_complete", actor=actor, at=at)
 
 
 def get_document(inquiry: Inquiry, document_id) -> Document:
@@ -241,6 +250,6 @@ def mark_received(inquiry: Inquiry, item_id: int, *, actor: User) -> ChecklistIt
         item.received_at = utcnow()
         db.session.flush()
         if not missing_items(inquiry):
-            followups.on_event(inquiry, "records_complete", actor=actor)
+            _records_complete(inquiry, actor=actor)
         audit.record("change", actor=actor, inquiry=inquiry, detail=f"record={item.item} received")
     return item

@@ -135,7 +135,8 @@ def error_of(response) -> dict:
 
 def test_an_illegal_move_and_a_stale_version_are_409_with_their_own_codes(api, factory, db):
     inquiry = factory.inquiry()
-    assert api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "intake", "version": 1}).status_code == 200
+    moved = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "intake", "version": 1})
+    assert moved.status_code == 200
     illegal = api.post(f"/inquiries/{inquiry.id}/transition", json={"to": "in_care", "version": 2})
     assert illegal.status_code == 409
     assert error_of(illegal) == {"code": "illegal_transition", "fields": {},

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import AuditEvent, Center, Inquiry, User
+from crm.models import AuditEvent, Center, Inquiry
 from crm.services import export as export_service
 from tests.conftest import PASSWORD
 
@@ -63,8 +63,8 @@ def export_cases(served_app):
         hidden_formula.center, hidden_formula.coordinator = centers["transplant"], other
         db.session.commit()
         everything = db.session.scalars(select(Inquiry)).all()
-        mine = {i.id for i in everything
-                if i.center_id is None or i.center_id == centers["cardiology"].id or i.coordinator_id == me.id}
+        mine = {i.id for i in everything if i.center_id in (None, centers["cardiology"].id)
+                or i.coordinator_id == me.id}
         cases = {"emails": {role: user.email for role, user in staff.items()},
                  "ids": {role: user.id for role, user in staff.items()},
                  "expected": {"coordinator": mine, "manager": {i.id for i in everything}},
@@ -104,7 +104,8 @@ def test_the_csv_download_over_http_holds_what_the_role_may_see_and_is_audited(
     assert len(rows) == len(export_cases["expected"][role])  # each once, across the batches
     if role == "coordinator":
         assert export_cases["hidden"].isdisjoint(int(r["id"]) for r in rows)
-    assert exports_of(served_app.app, export_cases["ids"][role]) == before + [("export", f"csv rows={len(rows)}")]
+    assert exports_of(served_app.app, export_cases["ids"][role]) == before + [
+        ("export", f"csv rows={len(rows)}")]
 
 
 def test_formula_cells_in_the_download_are_inert(served_app, export_cases):
