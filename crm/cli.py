@@ -286,6 +286,27 @@ def export_csv_command(out):
             stream.write(chunk)
 
 
+@export_cli.command("fhir")
+@click.argument("inquiry_id")
+@needs_schema
+def export_fhir_command(inquiry_id):
+    """One inquiry as a FHIR R4 Bundle (JSON) on stdout; the export is audited."""
+    import json
+
+    from flask_babel import gettext as _
+
+    from .services import fhir
+    from .services.errors import NotFound
+    g.origin = "cli"
+    try:
+        bundle = fhir.export_inquiry(fhir.find_inquiry(inquiry_id), actor=None)
+    except NotFound:
+        db.session.rollback()
+        raise OperatorError(_("There is no inquiry with the id %(id)s.", id=inquiry_id)) from None
+    db.session.commit()
+    click.echo(json.dumps(bundle, ensure_ascii=False, indent=2))
+
+
 @contextmanager
 def _stdout() -> Iterator:
     yield sys.stdout

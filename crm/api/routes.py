@@ -229,3 +229,15 @@ def mail_inbound():
     summary.add(ingest(raw, source="api"))
     db.session.commit()
     return jsonify(summary.as_dict()), 202
+
+
+@bp.route("/inquiries/<int:inquiry_id>/fhir", methods=["GET"])
+def get_inquiry_fhir(inquiry_id: int):
+    """The inquiry as a FHIR R4 Bundle (``application/fhir+json``); the export is audited."""
+    from flask import Response
+
+    from ..services import fhir
+    inquiry = get_inquiry(g.api_user, inquiry_id)
+    bundle = fhir.export_inquiry(inquiry, actor=g.api_user)
+    db.session.commit()
+    return Response(json.dumps(bundle, ensure_ascii=False), content_type=fhir.MEDIA_TYPE)
