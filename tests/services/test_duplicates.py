@@ -510,3 +510,48 @@ def test_the_review_list_reads_the_table_along_its_index(factory, db, manager):
             assert any("ix_duplicate_candidates_newest" in step for step in plan), plan
             assert not any("TEMP B-TREE" in step for step in plan), plan
     assert a.id in {p["patient"].id for p in duplicates.review_list(coordinator)}
+
+
+def test_the_migration_recomputes_name_keys_and_fills_the_table(fresh_app):
+    """A database in use before the candidates table: upgraded, its records have the new name
+    key and their pairs are on the review list, without being compared again."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from crm.extensions import db
+    from crm.models.patient import name_key
+    app = fresh_app(migrated=False)
+    directory = app.config["MIGRATIONS_DIR"]
+    people = [  # id, given, family, email, phone, birth date, merged into, name key then
+        (1, "Mohammed", "Al Otaibi", "m@example.com", "+966501000001", "1975-06-01", None, "l mhmd tb"),
+        (2, "محمد", "العتيبي", None, "+966501000002", None, None, "ltb mhmd"),
+        (3, "Mohammed", "AlOtaibi", "other@example.com", None, "1975-06-01", None, ""),
+        (4, "Olga", "Petrova", "M@example.com", "+966501000004", "1985-02-02", None, "plg ptrv"),
+        (5, "Olga", "Petrova", "olga@example.com", "+966501000004", "1985-02-02", 4, "plg ptrv"),
+        (6, "Olga", "Petrova", "olga2@example.com", "+966501000006", "1999-09-09", None, "plg ptrv"),
+    ]
+    with app.app_context():
+        upgrade(directory=directory, revision="1ee6081ac68e")
+        with db.engine.begin() as connection:
+            for pid, given, family, email, phone, born, merged, key in people:
+                connection.execute(text(
+                    "INSERT INTO patients (id, given_name, family_name, email, email_lower, phone, "
+                    "date_of_birth, merged_into_id, name_key, preferred_language, search_text, "
+                    "created_at, updated_at, version) VALUES (:id, :given, :family, :email, :lower, "
+                    ":phone, :born, :merged, :key, 'en', '', '2026-01-01 00:00:00+00', "
+                    "'2026-01-01 00:00:00+00', 1)"),
+                    {"id": pid, "given": given, "family": family, "email": email,
+                     "lower": email.lower() if email else None, "phone": phone,
+                     "born": born, "merged": merged, "key": key})
+            connection.execute(text("INSERT INTO duplicate_dismissals (patient_id, other_id, created_at) "
+                                    "VALUES (2, 3, '2026-01-01 00:00:00+00')"))
+        upgrade(directory=directory)
+        records = db.session.scalars(select(Patient).order_by(Patient.id)).all()
+        assert [r.name_key for r in records] == [name_key(r.given_name, r.family_name) for r in records]
+        assert records[0].name_key == records[1].name_key == records[2].name_key == "ltb mhmd"
+        assert all(r.duplicates_checked_at is not None for r in records)
+        assert stored(db) == recomputed(db)
+        pairs = {(a, b) for _key, a, b in stored(db)}
+        assert pairs == {(1, 2), (1, 3), (1, 4)}  # not 2–3 (set apart), nor the merged record
+        assert duplicates.check_new_patients() == 0
+        db.session.rollback()

@@ -207,3 +207,55 @@ def test_merging_an_already_merged_record_is_refused(client, coordinator, pair, 
     AuthActions(client).login(manager)
     page = client.get(merge_url(older, newer))
     assert page.status_code == 303
+
+
+def edit_data(client, patient, **changes):
+    page = client.get(f"/patients/{patient.id}/edit")
+    data = {"csrf_token": csrf_from(page), "version": patient.version, "mrn": patient.mrn or ""}
+    for field in ("given_name", "family_name", "email", "phone", "sex", "country",
+                  "preferred_language", "timezone"):
+        data[field] = getattr(patient, field) or ""
+    data["date_of_birth"] = patient.date_of_birth.isoformat() if patient.date_of_birth else ""
+    data.update(changes)
+    return data
+
+
+def test_an_edit_puts_a_pair_on_the_review_list_and_takes_it_off(client, coordinator, factory, db):
+    amal = person(factory, "Amal", "Saleh", dob="1970-01-01", email="amal@example.com")
+    noor = person(factory, "Noor", "Hamdan", dob="1991-05-05", email="noor@example.com")
+    assert "No possible duplicates to review." in client.get("/patients/duplicates").get_data(as_text=True)
+    response = client.post(f"/patients/{noor.id}/edit", data=edit_data(client, noor, email="Amal@Example.com"))
+    assert response.status_code == 303
+    html = client.get("/patients/duplicates").get_data(as_text=True)
+    assert f'href="{merge_url(amal, noor)}"' in html and "Same email address" in html
+    db.session.expire_all()
+    noor = db.session.get(Patient, noor.id)
+    response = client.post(f"/patients/{noor.id}/edit", data=edit_data(client, noor, email="noor@example.com"))
+    assert response.status_code == 303
+    html = client.get("/patients/duplicates").get_data(as_text=True)
+    assert merge_url(amal, noor) not in html and "No possible duplicates to review." in html
+
+
+def test_records_written_in_bulk_are_compared_when_the_list_is_read(client, coordinator, factory, db):
+    """Records the mail import or the demo writes at once are compared on the list's next view,
+    which keeps what it compared."""
+    from sqlalchemy import insert
+
+    from crm.models.patient import name_key
+    from crm.services.intake import create_inquiry
+    latin = person(factory, "Mohammed", "Al Otaibi", dob="1975-06-01")
+    db.session.execute(insert(Patient), [{
+        "given_name": "محمد", "family_name": "العتيبي", "name_key": name_key("محمد", "العتيبي"),
+        "email": "m.otaibi@example.sa", "email_lower": "m.otaibi@example.sa", "search_text": "",
+        "preferred_language": "ar", "version": 1}])
+    arabic = db.session.scalar(select(Patient).where(Patient.email_lower == "m.otaibi@example.sa"))
+    create_inquiry(factory.inquiry_data(email=arabic.email, given_name="محمد", family_name="العتيبي",
+                                        phone="", date_of_birth=""),
+                   source="email")  # its inquiry, in the coordinator's center
+    db.session.commit()
+    assert arabic.duplicates_checked_at is None
+    html = client.get("/patients/duplicates").get_data(as_text=True)
+    assert f'href="{merge_url(latin, arabic)}"' in html
+    assert "Name matches across spellings or scripts" in html
+    db.session.expire_all()
+    assert db.session.scalar(select(Patient.id).where(Patient.duplicates_checked_at.is_(None))) is None
