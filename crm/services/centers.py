@@ -48,16 +48,16 @@ DEFAULT_CENTERS = [
 
 
 def ensure_default_centers() -> list[Center]:
-    """Create the default centers that do not exist yet (by key), and give keywords to those
-    that have none; never renames nor overwrites what an admin edited. Flushes."""
+    """Create the default centers that do not exist yet (by key), with their routing keywords;
+    never renames nor changes a center that exists (an admin may have emptied its keywords on
+    purpose: ``crm db upgrade`` runs this every time). Flushes."""
     from .routing_data import CENTER_KEYWORDS
     existing = {c.key: c for c in db.session.scalars(select(Center))}
     for position, (key, names) in enumerate(DEFAULT_CENTERS):
         if key not in existing:
-            existing[key] = Center(key=key, names=dict(names), position=position, keywords={})
+            keywords = {lang: list(words) for lang, words in CENTER_KEYWORDS.get(key, {}).items()}
+            existing[key] = Center(key=key, names=dict(names), position=position, keywords=keywords)
             db.session.add(existing[key])
-        if not existing[key].keywords and key in CENTER_KEYWORDS:
-            existing[key].keywords = {lang: list(words) for lang, words in CENTER_KEYWORDS[key].items()}
     db.session.flush()
     return sorted(existing.values(), key=lambda c: c.position)
 
