@@ -77,9 +77,10 @@ def review():
     """Pairs of records that may be the same person, newest first."""
     limit = 100
     pairs = duplicates.review_list(current_user, limit=limit)
-    db.session.commit()  # the records compared for the first time stay compared
-    return render_template("patients/duplicates.html", pairs=pairs, limit=limit,
+    page = render_template("patients/duplicates.html", pairs=pairs, limit=limit,
                            reason_labels=REASON_LABELS)
+    db.session.commit()  # records compared for the first time stay compared (after rendering:
+    return page          # a commit expires the records shown, which would each be read again)
 
 
 def _pair(patient_id: int, other_id: int):

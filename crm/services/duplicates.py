@@ -2,14 +2,16 @@
 the pairs a coordinator found to be different people."""
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 
 from ..extensions import db
 from ..models import (AuditEvent, DuplicateCandidate, DuplicateDismissal, Inquiry, Patient,
@@ -36,6 +38,8 @@ _PAIRS_EXAMINED_PER_GROUP = 2000
 _SMALL_GROUP = 64
 #: Details, records or ids handled per statement.
 _CHUNK = 500
+#: Records not yet compared taken at once (their shared details are brought up to date once).
+_BACKLOG_BATCH = 20_000
 #: The details that flag a pair, and the column holding each.
 _KINDS = {"email": Patient.email_lower, "phone": Patient.phone, "name": Patient.name_key}
 #: The PostgreSQL advisory lock held while the candidates are brought up to date.
@@ -152,18 +156,30 @@ def top_pairs(kind: str, members: list[tuple[int, date | None]],
     people are skipped, and so, for a name, are pairs born on different days.
     """
     found: list[tuple[int, int]] = []
-    examined = 0
-    for index, (newer, newer_born) in enumerate(members):
-        for older, older_born in members[index + 1:]:
-            if examined == _PAIRS_EXAMINED_PER_GROUP:
+    if kind == "name":  # who may pair with whom: the same birth date, or one not known
+        unknown, by_birth = [], defaultdict(list)
+        for position, (_id, born) in enumerate(members):
+            (unknown if born is None else by_birth[born]).append(position)
+    examined = 0  # pairs looked at before the current newer record's
+    for index, (newer, born) in enumerate(members):
+        if kind == "name" and born is not None:
+            older_ones = heapq.merge(_after(by_birth[born], index), _after(unknown, index))
+        else:
+            older_ones = range(index + 1, len(members))
+        for position in older_ones:
+            if examined + position - index > _PAIRS_EXAMINED_PER_GROUP:
                 return found, index > 0
-            examined += 1
-            if (older, newer) in dismissed or (kind == "name" and not _dates_agree(older_born, newer_born)):
+            if (members[position][0], newer) in dismissed:
                 continue
-            found.append((older, newer))
+            found.append((members[position][0], newer))
             if len(found) == _PAIRS_PER_GROUP:
                 return found, index > 0  # past the newest record, whose older ones all counted
+        examined += len(members) - 1 - index
     return found, True
+
+
+def _after(positions: list[int], index: int) -> list[int]:
+    return positions[bisect.bisect_right(positions, index):]
 
 
 def _serialize() -> None:
@@ -174,19 +190,22 @@ def _serialize() -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
 
 
-def _members(kind: str, values: list[str], limit: int | None = None) -> dict[str, list]:
-    """The current records holding each of ``values``, newest first: ``{value: [(id, born)]}``."""
+def _members(kind: str, values: list[str], limit: int | None = None) -> tuple[dict[str, list], int]:
+    """The current records holding each of ``values``, newest first (``{value: [(id, born)]}``),
+    and how many rows were read (merged records are read, then left out: a condition on
+    ``merged_into_id`` lures SQLite onto that column's index, which nearly every row shares)."""
     column = _KINDS[kind]
-    stmt = (select(column, Patient.id, Patient.date_of_birth)
-            .where(column.in_(values), Patient.merged_into_id.is_(None)))
+    stmt = select(column, Patient.id, Patient.date_of_birth, Patient.merged_into_id).where(column.in_(values))
     if limit is not None:
         stmt = stmt.order_by(Patient.id.desc()).limit(limit)
+    rows = db.session.execute(stmt).all()
     found: dict[str, list] = defaultdict(list)
-    for value, patient_id, born in db.session.execute(stmt):
-        found[value].append((patient_id, born))
-    for rows in found.values():
-        rows.sort(key=lambda row: row[0], reverse=True)
-    return found
+    for value, patient_id, born, merged_into_id in rows:
+        if merged_into_id is None:
+            found[value].append((patient_id, born))
+    for members in found.values():
+        members.sort(key=lambda member: member[0], reverse=True)
+    return found, len(rows)
 
 
 def refresh_groups(groups: Iterable[tuple[str, str]]) -> None:
@@ -216,7 +235,7 @@ def _refresh_chunk(groups: list[tuple[str, str]]) -> None:
         counts = dict(db.session.execute(
             select(column, func.count()).where(column.in_(values)).group_by(column)).all())
         small = [v for v in values if 1 < counts.get(v, 0) <= _SMALL_GROUP]
-        members = _members(kind, small) if small else {}
+        members = _members(kind, small)[0] if small else {}
         dismissed = _dismissed_among(sorted({i for rows in members.values() for i, _b in rows}))
         for value in values:
             if counts.get(value, 0) > _SMALL_GROUP:
@@ -224,28 +243,32 @@ def _refresh_chunk(groups: list[tuple[str, str]]) -> None:
             else:
                 wanted[kind, value] = top_pairs(kind, members.get(value, []), dismissed)[0]
     keys = {group_key(kind, value): pairs for (kind, value), pairs in wanted.items()}
+    table = DuplicateCandidate.__table__
     stored = {tuple(row) for row in db.session.execute(
-        select(DuplicateCandidate.group_key, DuplicateCandidate.patient_id, DuplicateCandidate.other_id)
-        .where(DuplicateCandidate.group_key.in_(list(keys))))}
+        select(table.c.group_key, table.c.patient_id, table.c.other_id)
+        .where(table.c.group_key.in_(list(keys))))}
     rows = {(key, older, newer) for key, pairs in keys.items() for older, newer in pairs}
     gone, new = stored - rows, rows - stored
-    if gone:
-        db.session.execute(delete(DuplicateCandidate).where(
-            tuple_(DuplicateCandidate.group_key, DuplicateCandidate.patient_id,
-                   DuplicateCandidate.other_id).in_(sorted(gone))))
+    if gone:  # by primary key, one statement for all
+        db.session.execute(
+            table.delete().where(table.c.group_key == bindparam("key"),
+                                 table.c.patient_id == bindparam("older"),
+                                 table.c.other_id == bindparam("newer")),
+            [{"key": key, "older": older, "newer": newer} for key, older, newer in sorted(gone)])
     if new:
         now = utcnow()
-        db.session.execute(insert(DuplicateCandidate), [
+        db.session.execute(table.insert(), [
             {"group_key": key, "patient_id": older, "other_id": newer, "created_at": now}
             for key, older, newer in sorted(new)])
 
 
 def _large_group_pairs(kind: str, value: str) -> list[tuple[int, int]]:
-    """``top_pairs`` of a group too large to read whole: its newest members, more if needed."""
-    for limit in (_SMALL_GROUP, _PAIRS_EXAMINED_PER_GROUP + 1):
-        members = _members(kind, [value], limit=limit).get(value, [])
+    """``top_pairs`` of a group too large to read whole: its newest members, all if need be."""
+    for limit in (_SMALL_GROUP, None):
+        found, read = _members(kind, [value], limit=limit)
+        members = found.get(value, [])
         pairs, partial = top_pairs(kind, members, _dismissed_among([i for i, _b in members]))
-        if not partial or len(members) < limit:
+        if not partial or read != limit:
             break
     return pairs
 
@@ -255,26 +278,25 @@ def check_new_patients() -> int:
     filled in) with the others; returns how many. Flushes.
 
     Intake leaves this to be done later so that the mail import, which writes a batch's new
-    records at once, pays nothing for it per message; the review list calls it first.
+    records at once, pays nothing for it per message; the review list calls it first. A
+    backlog is taken in large batches, each shared detail brought up to date once per batch.
     """
     table = Patient.__table__
+    stmt = (select(Patient.id, Patient.email_lower, Patient.phone, Patient.name_key)
+            .where(Patient.duplicates_checked_at.is_(None)).order_by(Patient.id))
+    if not db.session.execute(stmt.limit(1)).first():
+        return 0  # the usual case: nothing to do, nothing locked
+    _serialize()
     checked = 0
-    while True:
-        stmt = (select(Patient.id, Patient.email_lower, Patient.phone, Patient.name_key)
-                .where(Patient.duplicates_checked_at.is_(None)).order_by(Patient.id).limit(_CHUNK))
-        if checked == 0:
-            pending = db.session.execute(stmt).all()  # nothing to do, nothing locked: the usual case
-            if not pending:
-                return 0
-            _serialize()
-        pending = db.session.execute(stmt.with_for_update(skip_locked=True)).all()
-        if not pending:
-            return checked
+    while pending := db.session.execute(stmt.limit(_BACKLOG_BATCH).with_for_update(skip_locked=True)).all():
         refresh_groups((kind, value) for row in pending for kind, value in
                        (("email", row.email_lower), ("phone", row.phone), ("name", row.name_key)))
-        db.session.execute(update(table).where(table.c.id.in_([row.id for row in pending]))
-                           .values(duplicates_checked_at=utcnow(), updated_at=table.c.updated_at))
+        ids = [row.id for row in pending]
+        for start in range(0, len(ids), _CHUNK):
+            db.session.execute(update(table).where(table.c.id.in_(ids[start:start + _CHUNK]))
+                               .values(duplicates_checked_at=utcnow(), updated_at=table.c.updated_at))
         checked += len(pending)
+    return checked
 
 
 def review_list(user: User, *, limit: int = 100) -> list[dict]:

@@ -9,8 +9,11 @@ own copies of the name key and of the pairing rule as they are at this revision 
 ``crm`` may change later; this migration must still give the same result then). Should the
 rule change, a later migration recomputes with its own copy.
 """
+import bisect
 import hashlib
+import heapq
 import re
+from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import groupby
 
@@ -129,19 +132,31 @@ def group_key(kind, value):
 
 
 def top_pairs(kind, members, dismissed):
-    found, examined = [], 0
-    for index, (newer, newer_born) in enumerate(members):
-        for older, older_born in members[index + 1:]:
-            if examined == PAIRS_EXAMINED_PER_GROUP:
+    found = []
+    if kind == "name":
+        unknown, by_birth = [], defaultdict(list)
+        for position, (_id, born) in enumerate(members):
+            (unknown if born is None else by_birth[born]).append(position)
+    examined = 0
+    for index, (newer, born) in enumerate(members):
+        if kind == "name" and born is not None:
+            older_ones = heapq.merge(_after(by_birth[born], index), _after(unknown, index))
+        else:
+            older_ones = range(index + 1, len(members))
+        for position in older_ones:
+            if examined + position - index > PAIRS_EXAMINED_PER_GROUP:
                 return found
-            examined += 1
-            if (older, newer) in dismissed or (kind == "name" and older_born is not None
-                                               and newer_born is not None and older_born != newer_born):
+            if (members[position][0], newer) in dismissed:
                 continue
-            found.append((older, newer))
+            found.append((members[position][0], newer))
             if len(found) == PAIRS_PER_GROUP:
                 return found
+        examined += len(members) - 1 - index
     return found
+
+
+def _after(positions, index):
+    return positions[bisect.bisect_right(positions, index):]
 
 
 _DIGRAPHS = (("kh", "h"), ("ph", "f"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),

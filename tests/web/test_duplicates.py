@@ -224,13 +224,15 @@ def test_an_edit_puts_a_pair_on_the_review_list_and_takes_it_off(client, coordin
     amal = person(factory, "Amal", "Saleh", dob="1970-01-01", email="amal@example.com")
     noor = person(factory, "Noor", "Hamdan", dob="1991-05-05", email="noor@example.com")
     assert "No possible duplicates to review." in client.get("/patients/duplicates").get_data(as_text=True)
-    response = client.post(f"/patients/{noor.id}/edit", data=edit_data(client, noor, email="Amal@Example.com"))
+    response = client.post(f"/patients/{noor.id}/edit",
+                           data=edit_data(client, noor, email="Amal@Example.com"))
     assert response.status_code == 303
     html = client.get("/patients/duplicates").get_data(as_text=True)
     assert f'href="{merge_url(amal, noor)}"' in html and "Same email address" in html
     db.session.expire_all()
     noor = db.session.get(Patient, noor.id)
-    response = client.post(f"/patients/{noor.id}/edit", data=edit_data(client, noor, email="noor@example.com"))
+    response = client.post(f"/patients/{noor.id}/edit",
+                           data=edit_data(client, noor, email="noor@example.com"))
     assert response.status_code == 303
     html = client.get("/patients/duplicates").get_data(as_text=True)
     assert merge_url(amal, noor) not in html and "No possible duplicates to review." in html
