@@ -555,3 +555,53 @@ def test_the_migration_recomputes_name_keys_and_fills_the_table(fresh_app):
         assert pairs == {(1, 2), (1, 3), (1, 4)}  # not 2–3 (set apart), nor the merged record
         assert duplicates.check_new_patients() == 0
         db.session.rollback()
+
+
+def test_two_records_given_one_address_at_once_are_paired(fresh_app):
+    """Two coordinators give two records the same email at the same moment: whichever comes
+    second waits for the first to commit, then sees its record (on SQLite every transaction
+    waits its turn; on PostgreSQL the candidates' lock)."""
+    import threading
+
+    from crm.extensions import db
+    from crm.services.intake import create_inquiry, update_patient
+    from crm.services.users import create_user
+    app = fresh_app()
+    with app.app_context():
+        user = create_user("m@itinera.example", name="M", role="manager", password="x" * 12)
+        ids = [create_inquiry({"given_name": given, "family_name": "Lee", "email": f"{given}@example.com",
+                               "service": "treatment", "reason": "r", "date_of_birth": born},
+                              source="phone").patient_id
+               for given, born in (("Ana", "1970-01-01"), ("Bea", "1990-01-01"))]
+        db.session.commit()
+        user_id = user.id
+    first_done, release, errors = threading.Event(), threading.Event(), []
+
+    def edit(patient_id, wait):
+        with app.app_context():
+            try:
+                patient = db.session.get(Patient, patient_id)
+                update_patient(patient, {"email": "shared@example.com"}, actor=db.session.get(User, user_id),
+                               expected_version=patient.version)
+                if wait:
+                    first_done.set()
+                    release.wait(10)  # the first stays uncommitted while the second edits
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - any failure fails the test
+                db.session.rollback()
+                errors.append(repr(error))
+                first_done.set()
+
+    first = threading.Thread(target=edit, args=(ids[0], True))
+    second = threading.Thread(target=edit, args=(ids[1], False))
+    first.start()
+    assert first_done.wait(10)
+    second.start()
+    second.join(0.5)  # … blocked until the first commits
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    with app.app_context():
+        assert {(a, b) for _key, a, b in stored(db)} == {tuple(ids)}
+        assert stored(db) == recomputed(db)
