@@ -279,11 +279,18 @@ def export_csv_command(out):
     from .services import audit, export
     from .services.worklist import Filters
     g.origin = "cli"
-    with (_written_whole(out) if out else _stdout()) as stream:
-        audit.record("export", actor=None, detail="csv cli")
+    rows = export.csv_lines(None, Filters(), everything=True)
+    try:
+        with (_written_whole(out) if out else _stdout()) as stream:
+            for chunk in rows:
+                stream.write(chunk)
+    except BaseException:  # what was written so far left the database: on the trail as failed
+        db.session.rollback()
+        audit.record("export_failed", actor=None, detail=f"csv cli rows={rows.rows}")
         db.session.commit()
-        for chunk in export.csv_lines(None, Filters(), everything=True):
-            stream.write(chunk)
+        raise
+    audit.record("export", actor=None, detail=f"csv cli rows={rows.rows}")  # once every row is out
+    db.session.commit()
 
 
 @export_cli.command("fhir")

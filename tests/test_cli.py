@@ -87,6 +87,34 @@ def test_export_csv_has_every_inquiry(runner, factory, tmp_path):
         assert by_id[inquiry.id]["email"] == inquiry.patient.email
         assert by_id[inquiry.id]["reason"].startswith("'=")  # no formula injection
         assert by_id[inquiry.id]["phone"] == inquiry.patient.phone  # E.164 stays as it is
+    from crm.extensions import db
+    from crm.models import AuditEvent
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("export%"))).all()
+    assert [(e.action, e.detail) for e in events] == [("export", f"csv cli rows={len(rows)}")]
+
+
+def test_an_export_that_breaks_off_is_audited_as_failed(runner, factory, tmp_path, monkeypatch):
+    from crm.extensions import db
+    from crm.models import AuditEvent
+    from crm.services import export
+    for _ in range(3):
+        factory.inquiry()
+    original = export.row_for
+
+    def breaks_on_the_third(inquiry, seen=[]):  # noqa: B006 - counts across calls
+        seen.append(inquiry.id)
+        if len(seen) == 3:
+            raise OSError(28, "No space left on device")
+        return original(inquiry)
+
+    monkeypatch.setattr(export, "row_for", breaks_on_the_third)
+    monkeypatch.setattr(export, "csv_lines", lambda *a, **kw: export.CsvExport(
+        export.statement(None, *a[1:], everything=True), batch=2))
+    out = tmp_path / "pipeline.csv"
+    result = runner.invoke(args=["export", "csv", "--out", str(out)])
+    assert result.exit_code != 0 and not out.exists()  # never half a file
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("export%"))).all()
+    assert [(e.action, e.detail) for e in events] == [("export_failed", "csv cli rows=2")]
 
 
 # --- as an operator runs them: real processes on a new database ------------------------------
