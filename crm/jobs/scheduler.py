@@ -43,6 +43,7 @@ JOBS = (
     Job("escalate_overdue_tasks", sweeps.escalate_overdue_tasks, 5),
     Job("detect_stalled_cases", sweeps.detect_stalled_cases, 15),
     Job("deliver_outbox", mail.deliver_outbox, 1),
+    Job("remove_orphan_files", sweeps.remove_orphan_files, 360),
 )
 
 

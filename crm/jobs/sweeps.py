@@ -130,3 +130,9 @@ def send_daily_digests(now=None) -> int:
                                       today=sum(t.due_at >= now for t in tasks))
         queued += row is not None
     return queued
+
+
+def remove_orphan_files() -> int:
+    """Stored files that no document points to (left by a process killed mid-upload), removed."""
+    from ..services.uploads import remove_orphans
+    return remove_orphans(current_app.config["UPLOAD_DIR"])

@@ -12,16 +12,18 @@ import re
 import secrets
 import struct
 import tempfile
+import time
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
 from flask import has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
@@ -205,6 +207,40 @@ def _remove(files: list[tuple[int, Path]]) -> None:
             path.unlink(missing_ok=True)
         except OSError:  # never hide the error that rolled the transaction back
             log.exception("a stored file whose transaction rolled back could not be removed")
+
+
+def remove_orphans(upload_dir: str | Path, *, older_than: timedelta = timedelta(days=1),
+                   chunk: int = 500) -> int:
+    """Remove stored files that no document points to, and half-written ones, once they are
+    older than ``older_than`` (a process killed between writing a file and committing its row
+    leaves one: no transaction event can). Returns how many were removed."""
+    from ..models import Document
+    directory = Path(upload_dir)
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    stored, removed = [], 0
+    for entry in os.scandir(directory):
+        if not entry.is_file(follow_symlinks=False) or entry.stat().st_mtime >= cutoff:
+            continue
+        if entry.name.startswith(".partial-"):
+            removed += _unlink(Path(entry.path))
+        elif _STORAGE_NAME.fullmatch(entry.name):
+            stored.append(entry.name)
+    for start in range(0, len(stored), chunk):
+        names = stored[start:start + chunk]
+        kept = set(db.session.scalars(select(Document.storage_name).where(Document.storage_name.in_(names))))
+        removed += sum(_unlink(directory / name) for name in names if name not in kept)
+    return removed
+
+
+def _unlink(path: Path) -> int:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    log.info("removed a stored file no document points to")
+    return 1
 
 
 def open_stored(upload_dir: str | Path, storage_name: str) -> Path:

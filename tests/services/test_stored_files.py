@@ -133,3 +133,27 @@ def test_a_mail_whose_attachment_cannot_be_filed_leaves_no_file(app, db):
     assert mailbox.ingest_all([mail_with_pdf("Ana <ana@example.org>", "<nofile@example.org>")],
                               source="file").as_dict()["rejected"] == 1
     assert on_disk(app) == before
+
+
+def test_the_sweep_removes_old_files_no_document_points_to_and_keeps_the_rest(app, db, factory, tmp_path):
+    import os
+    import time
+
+    from crm.jobs.sweeps import remove_orphan_files
+    from crm.services import conversation
+    folder = Path(app.config["UPLOAD_DIR"])
+    inquiry = factory.inquiry()
+    stored = uploads.store(samples.MINIMAL_PDF, "scan.pdf", upload_dir=folder, max_bytes=LIMIT)
+    conversation.add_document(inquiry, stored, source="staff")
+    db.session.commit()
+    orphan, fresh_orphan = (folder / f"{n:032x}" for n in (0xDEAD, 0xBEEF))
+    partial = folder / ".partial-abc123"
+    for path in (orphan, fresh_orphan, partial):
+        path.write_bytes(b"left by a process killed between the file and its row")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (orphan, partial, folder / stored.storage_name):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert remove_orphan_files() == 2
+    left = on_disk(app)
+    assert stored.storage_name in left and fresh_orphan.name in left  # a young one may be mid-upload
+    assert orphan.name not in left and partial.name not in left
