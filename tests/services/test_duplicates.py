@@ -1,7 +1,7 @@
 """Possible duplicates: each reason found, pairs set aside, two records merged into one."""
 import itertools
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -402,6 +402,9 @@ def test_the_table_always_equals_a_recomputation(factory, db, manager, seed):
     assert stored(db) == recomputed(db)
     assert stored(db), "the scenario flags some pairs"
     assert listed(manager) == {(older, newer) for _key, older, newer in recomputed(db)}
+    kept = stored(db)
+    duplicates.rebuild_candidates()  # from scratch: the same rows
+    assert stored(db) == kept
 
 
 def test_a_large_group_is_read_newest_first_and_further_when_pairs_are_set_aside(factory, db, manager):
@@ -424,6 +427,33 @@ def test_a_large_group_is_read_newest_first_and_further_when_pairs_are_set_aside
     duplicates.refresh_groups({("phone", "+966500000001"), ("name", name_key("Agency", "Client"))})
     assert stored(db) == recomputed(db)
     assert (first.id, newest) in {(a, b) for _k, a, b in stored(db)}  # found beyond the first 64
+
+
+@pytest.mark.parametrize("rebuild_from", [10, 5_000])
+def test_a_backlog_written_in_bulk_is_compared(factory, db, manager, monkeypatch, rebuild_from):
+    """A large share of the records written at once (the demo, an archive imported) is
+    compared by working out every pair again; a small one, detail by detail: the same rows."""
+    monkeypatch.setattr(duplicates, "_REBUILD_FROM", rebuild_from)
+    from crm.models.patient import name_key
+    olga = person(factory, "Olga", "Petrova", dob="1985-02-02", email="olga@example.com")
+    duplicates.check_new_patients()
+    rng = random.Random(7)
+    names = [("Olga", "Petrova"), ("Ольга", "Петрова"), ("Yusuf", "Demir"), ("Kenji", "Watanabe")]
+    rows = []
+    for n in range(40):
+        given, family = rng.choice(names)
+        email = rng.choice(["olga@example.com", "shared@example.org", f"own{n}@example.org"])
+        rows.append({"given_name": given, "family_name": family, "name_key": name_key(given, family),
+                     "email": email.upper(), "email_lower": email, "search_text": "",
+                     "phone": rng.choice(["+966501234567", None]), "preferred_language": "en",
+                     "date_of_birth": rng.choice([None, date(1985, 2, 2), date(1990, 1, 1)]),
+                     "version": 1})
+    db.session.execute(sa_insert(Patient), rows)
+    db.session.add(DuplicateDismissal(patient_id=olga.id,
+                                      other_id=db.session.scalar(select(func.max(Patient.id)))))
+    assert duplicates.check_new_patients() == 40
+    assert stored(db) == recomputed(db) and len(stored(db)) > 20
+    assert duplicates.check_new_patients() == 0
 
 
 def test_the_mail_import_leaves_the_comparison_to_the_review_list(db, manager):
