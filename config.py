@@ -70,6 +70,10 @@ class Config:
 
     PAGE_SIZE = 50
     BOARD_CARDS_PER_STAGE = 12
+    #: The hospital's medical record numbers: a regular expression the whole number matches
+    #: (default 7 to 10 digits), and an example shown when one does not.
+    MRN_PATTERN = r"[0-9]{7,10}"
+    MRN_EXAMPLE = "1234567"
 
 
 class DevelopmentConfig(Config):

@@ -40,6 +40,20 @@ def check(config: Mapping) -> None:
     for name in RATE_LIMITS:
         check_rate_limit(name, config.get(name))
     check_calendar(config)
+    check_mrn_pattern(config.get("MRN_PATTERN"), config.get("MRN_EXAMPLE"))
+
+
+def check_mrn_pattern(pattern, example) -> None:
+    """A regular expression that the example medical record number matches."""
+    import re
+
+    try:
+        compiled = re.compile(str(pattern or ""))
+    except re.error as error:
+        raise ConfigError(f"CRM_MRN_PATTERN is not a regular expression ({error})") from None
+    if not pattern or not compiled.fullmatch(str(example or "")):
+        raise ConfigError(f"CRM_MRN_EXAMPLE {example!r} does not match CRM_MRN_PATTERN {pattern!r}: "
+                          "give an example of the hospital's medical record numbers")
 
 
 def check_database_url(value: str) -> None:

@@ -46,7 +46,17 @@ TASK_LABELS = {
     "call_patient": _l("Call the patient: records still missing after three reminders"),
     "answer_patient": _l("Answer the patient's message"),
     "review_records": _l("Review the records the patient sent"),
+    "register_mrn": _l("Enter the medical record number from the registration center"),
 }
+#: A reviewing physician's decision (``ClinicalReview.decision``).
+REVIEW_DECISION_LABELS = {"accept": _l("Accept the case"), "decline": _l("Decline the case"),
+                          "more_records": _l("Ask for more records")}
+#: A step of the journey strip, for staff (shown beside an icon, never by colour alone).
+STEP_STATE_LABELS = {"done": _l("Done"), "current": _l("In progress"), "blocked": _l("Blocked"),
+                     "todo": _l("Not started"), "skipped": _l("Not needed")}
+#: The same, for the patient in the portal.
+STEP_STATE_PATIENT_LABELS = {"done": _l("Done"), "current": _l("In progress"), "blocked": _l("In progress"),
+                             "todo": _l("Coming up")}
 #: The records a coordinator can ask a patient for (the checklist in mail and in the portal).
 RECORD_ITEM_LABELS = {
     "medical_summary": _l("A recent medical summary or letter from your physician"),

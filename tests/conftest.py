@@ -198,6 +198,25 @@ class Factory:
         self.db.session.commit()
         return inquiry
 
+    def accept(self, inquiry, actor, reviewer_name="Dr. Ana Ruiz, Cardiology"):
+        """The reviewing physician accepts the case (in ``clinical_review``): it may go on."""
+        from crm.services.review import record_decision
+        record_decision(inquiry, "accept", actor=actor, expected_version=inquiry.version,
+                        reviewer_name=reviewer_name)
+        self.db.session.commit()
+
+    def walk(self, inquiry, to, actor):
+        """Move the case stage by stage along its path to ``to``, the physician accepting it on
+        the way (as coordinators do); returns the inquiry."""
+        from crm.services import pipeline
+        path = pipeline.path_for(inquiry.service)
+        for stage in path[path.index(inquiry.stage) + 1:path.index(to) + 1]:
+            if inquiry.stage == "clinical_review":
+                self.accept(inquiry, actor)
+            pipeline.transition_inquiry(inquiry, stage, actor=actor, expected_version=inquiry.version)
+            self.db.session.commit()
+        return inquiry
+
 
 @pytest.fixture
 def factory(db):

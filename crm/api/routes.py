@@ -13,8 +13,9 @@ from sqlalchemy.orm import joinedload
 from ..extensions import csrf, db
 from ..models import Inquiry, Task
 from ..models.inquiry import SOURCES
-from ..services import audit, followups, intake, pipeline, worklist
+from ..services import audit, followups, intake, journey, pipeline, review, worklist
 from ..services.errors import ValidationError
+from ..services.facts import Facts
 from ..services.users import user_for_token
 from ..services.visibility import get_inquiry
 from ..main.errors import json_error
@@ -152,8 +153,17 @@ def get_inquiry_detail(inquiry_id: int):
     db.session.commit()
     body = inquiry_json(inquiry)
     body["allowed_moves"] = pipeline.allowed_moves(inquiry, g.api_user)
+    facts = Facts(inquiry)
+    # what holds the case back, as the case page shows it: each step's state and reason
+    body["journey"] = [{"key": step.key, "label": str(step.label), "stage": step.stage,
+                        "state": step.state, "reason": step.reason,
+                        "summary": str(step.summary) if step.summary else None}
+                       for step in journey.journey(inquiry, facts)]
+    blocked = pipeline.blocked_moves(inquiry, body["allowed_moves"], facts)
+    body["blocked_moves"] = {to: {"code": error.code, "message": str(error.message)}
+                             for to, error in blocked.items()}
     body["open_tasks"] = [task_json(t) for t in followups.open_tasks_of(inquiry)]
-    body["timeline"] = timeline_json(worklist.timeline(inquiry))
+    body["timeline"] = timeline_json(worklist.timeline(inquiry, reviews=facts.reviews))
     return jsonify(body)
 
 
@@ -172,6 +182,41 @@ def transition(inquiry_id: int):
     pipeline.transition_inquiry(inquiry, str(body["to"]), actor=g.api_user,
                                 expected_version=body["version"],
                                 outcome=body.get("outcome") or None, note=body.get("note"))
+    db.session.commit()
+    return jsonify(inquiry_json(inquiry))
+
+
+@bp.route("/inquiries/<int:inquiry_id>/review", methods=["POST"])
+def review_inquiry(inquiry_id: int):
+    """The clinical review: ``{"reviewer_id": N}`` or ``{"reviewer_name": "..."}`` names the
+    reviewing physician; with ``"decision"`` (``accept``, ``decline`` with ``reason``,
+    ``more_records`` with ``items``) and ``version``, records their decision. → 200 with the case."""
+    body = json_body()
+    inquiry = get_inquiry(g.api_user, inquiry_id, for_update=True)
+    errors = {}
+    for key in ("decision", "reviewer_name", "reason"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            errors[key] = _("This must be text.")
+    if body.get("reviewer_id") is not None and (not isinstance(body["reviewer_id"], int)
+                                                or isinstance(body["reviewer_id"], bool)):
+        errors["reviewer_id"] = _("This must be a whole number.")
+    items = body.get("items") or []
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        errors["items"] = _("This must be a list of texts.")
+    if body.get("decision"):
+        if "version" not in body:
+            errors["version"] = _("This field is required.")
+        elif not isinstance(body["version"], int) or isinstance(body["version"], bool):
+            errors["version"] = _("This must be a whole number.")
+    if errors:
+        raise ValidationError(fields=errors)
+    if body.get("decision"):
+        review.record_decision(inquiry, body["decision"], actor=g.api_user, expected_version=body["version"],
+                               reason=body.get("reason") or "", items=items,
+                               reviewer_id=body.get("reviewer_id"), reviewer_name=body.get("reviewer_name"))
+    else:
+        review.name_reviewer(inquiry, actor=g.api_user, reviewer_id=body.get("reviewer_id"),
+                             reviewer_name=body.get("reviewer_name"))
     db.session.commit()
     return jsonify(inquiry_json(inquiry))
 

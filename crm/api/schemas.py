@@ -42,6 +42,12 @@ def timeline_json(entries: list[dict]) -> list[dict]:
                 "actor": entry["actor"].name if entry["actor"] else None}
         if entry["kind"] in ("task", "task_closed"):
             item.update({"task": entry["task"].kind, "state": entry["task"].state})
+        elif entry["kind"] in ("review", "review_assigned"):
+            review = entry["review"]
+            item.update({"reviewer": review.reviewer_label, "text": entry["text"],
+                         "decision": review.decision if entry["kind"] == "review" else None,
+                         "requested_items": list(review.requested_items or [])
+                         if entry["kind"] == "review" else []})
         elif entry["kind"] == "stage":
             item.update({"from": entry["from"], "to": entry["to"], "outcome": entry["outcome"],
                          "note": entry["text"]})

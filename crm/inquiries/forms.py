@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateField, EmailField, TelField, TimeField
 from wtforms.validators import Optional
 
@@ -162,3 +162,53 @@ class TravelForm(FlaskForm):
     interpreter = StringField(_l("Interpreter"), render_kw={"maxlength": 300})
     note = TextAreaField(_l("A word for the patient (optional)"), id="travel_note", render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
     submit = SubmitField(_l("Send the travel details"))
+
+
+class WaiveForm(FlaskForm):
+    """Waive one record of the checklist (the record is the URL's)."""
+
+    reason = TextAreaField(_l("Why the case can go on without it"), render_kw={"maxlength": 500, "rows": 2})
+    submit = SubmitField(_l("Waive"))
+
+
+class ReviewForm(FlaskForm):
+    """The reviewing physician and, once given, their decision."""
+
+    reviewer_id = SelectField(_l("Reviewing physician"), validate_choice=False)
+    reviewer_name = StringField(_l("Or a physician without an account (name, department)"),
+                                render_kw={"maxlength": 200})
+    decision = SelectField(_l("Decision"), validate_choice=False)
+    reason = TextAreaField(_l("Reason or what the physician wants to see"), id="review_reason",
+                           render_kw={"maxlength": 4000, "rows": 3, "dir": "auto"})
+    items = MultiCheckboxField(_l("Records to ask the patient for"), id="review_items", validate_choice=False)
+    version = HiddenField()
+    submit = SubmitField(_l("Save the review"))
+
+    def set_choices(self, reviewers, *, decisions: bool):
+        self.reviewer_id.choices = [("", _l("— Choose —"))] + [(str(u.id), u.name) for u in reviewers]
+        self.decision.choices = [("", _l("No decision yet"))] + (
+            [(key, label) for key, label in labels.REVIEW_DECISION_LABELS.items()] if decisions else [])
+        self.items.choices = [(key, labels.RECORD_ITEM_LABELS[key]) for key in RECORD_ITEMS]
+
+
+class MrnForm(FlaskForm):
+    """The medical record number the registration center issued."""
+
+    mrn = StringField(_l("Medical record number"), id="register_mrn", render_kw={"maxlength": 20,
+                                                                                 "inputmode": "numeric",
+                                                                                 "autocomplete": "off"})
+    version = HiddenField()
+    submit = SubmitField(_l("Save the number"))
+
+
+class TrialForm(FlaskForm):
+    """The clinical trial the patient asks about."""
+
+    interested = BooleanField(_l("The patient is interested in a clinical trial"))
+    trial_name = StringField(_l("Trial (as the patient or their physician names it)"),
+                             render_kw={"maxlength": 300, "dir": "auto"})
+    trial_registry_id = StringField(_l("Registry id (optional)"),
+                                    render_kw={"maxlength": 32, "placeholder": "NCT01234567",
+                                               "autocomplete": "off"})
+    version = HiddenField()
+    submit = SubmitField(_l("Save the trial"))

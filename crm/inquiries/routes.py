@@ -23,7 +23,9 @@ from ..main.forms import apply_errors, save_with
 from ..services import audit, conversation, export, followups, intake, pipeline, routing, worklist
 from ..services.centers import active_centers
 from ..services.errors import DomainError, StaleVersion, ValidationError
+from ..services.facts import Facts
 from ..services.visibility import get_inquiry
+from . import steps
 from .forms import (AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm,
     InquiryCreateForm,
     InquiryEditForm,
@@ -150,15 +152,18 @@ def detail_context(inquiry, **forms):
     moves = pipeline.allowed_moves(inquiry, current_user)
     # the forms not submitted are built empty: a refused reply never fills the note box
     transition_form = forms.get("transition_form") or TransitionForm(formdata=None, version=inquiry.version)
+    facts = Facts(inquiry, checklist=conversation.checklist(inquiry))
+    documents = conversation.documents_of(inquiry)
     return {"inquiry": inquiry, "patient": inquiry.patient, "moves": moves,
-            "timeline": worklist.timeline(inquiry), "transition_form": transition_form,
+            **steps.context(inquiry, facts, documents, moves, forms),
+            "timeline": worklist.timeline(inquiry, reviews=facts.reviews), "transition_form": transition_form,
             "note_form": forms.get("note_form") or NoteForm(formdata=None), "stalled": worklist.is_stalled(inquiry),
             "path": pipeline.path_for(inquiry.service),
             "open_tasks": followups.open_tasks_of(inquiry),
             "suggestion": routing.suggest_center(inquiry) if inquiry.center is None else None,
             "centers": active_centers(), "locale": current_locale(),
-            "messages": conversation.thread(inquiry), "checklist": conversation.checklist(inquiry),
-            "documents": conversation.documents_of(inquiry),
+            "messages": conversation.thread(inquiry), "checklist": facts.checklist,
+            "documents": documents,
             "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
             "records_form": forms.get("records_form") or RecordsRequestForm(formdata=None),
             "appointment_form": forms.get("appointment_form") or AppointmentForm(formdata=None),
@@ -259,3 +264,4 @@ def route(inquiry_id: int):
 
 
 from . import conversation as _conversation_routes  # noqa: E402,F401  (registers on bp)
+from . import step_actions as _step_routes  # noqa: E402,F401  (registers on bp)

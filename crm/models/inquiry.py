@@ -42,6 +42,11 @@ class Inquiry(db.Model):
     #: Since when the case waits on the patient (records or a form asked for); the coordinator's
     #: clocks pause meanwhile.
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A clinical trial the patient asks about (any service may ask; ``clinical_trial`` always
+    #: does): when the interest was recorded, the trial's name as given, its registry id.
+    trial_interest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trial_name: Mapped[str | None] = mapped_column(String(300))
+    trial_registry_id: Mapped[str | None] = mapped_column(String(32))
     #: Optimistic lock: forms and the API carry the version they were read at.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -81,6 +86,11 @@ class Inquiry(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.stage == "closed"
+
+    @property
+    def wants_trial(self) -> bool:
+        """The patient asks about a clinical trial (the service, or interest recorded)."""
+        return self.service == "clinical_trial" or self.trial_interest_at is not None
 
     def __repr__(self) -> str:
         return f"<Inquiry {self.id} {self.stage}>"
@@ -140,3 +150,41 @@ class RoutingDecision(db.Model):
     center: Mapped["Center | None"] = relationship()  # noqa: F821
     coordinator: Mapped["User | None"] = relationship(foreign_keys=[coordinator_id])  # noqa: F821
     actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])  # noqa: F821
+
+
+#: A reviewing physician's decisions.
+ACCEPT, DECLINE, MORE_RECORDS = "accept", "decline", "more_records"
+REVIEW_DECISIONS = (ACCEPT, DECLINE, MORE_RECORDS)
+
+
+class ClinicalReview(db.Model):
+    """One round of the center's clinical review: the reviewing physician (a staff user or a
+    physician named by hand) and, once given, the decision with its reason or the records asked."""
+
+    __tablename__ = "clinical_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: A physician without an account, by name (e.g. "Dr. Ana Ruiz, Cardiology").
+    reviewer_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: None while the review is pending; one of ``REVIEW_DECISIONS``
+    decision: Mapped[str | None] = mapped_column(String(16))
+    #: Why the case was declined, or what the physician wants to see (free text).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: The records asked for (``RECORD_ITEMS`` keys) when the decision is ``more_records``.
+    requested_items: Mapped[list] = mapped_column(JSON, default=list)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    inquiry: Mapped[Inquiry] = relationship()
+    reviewer: Mapped["User | None"] = relationship(foreign_keys=[reviewer_id])  # noqa: F821
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])  # noqa: F821
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+
+    @property
+    def reviewer_label(self) -> str:
+        """Who reviews: the user's name or the physician's name as typed."""
+        return self.reviewer.name if self.reviewer is not None else (self.reviewer_name or "")

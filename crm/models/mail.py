@@ -118,7 +118,8 @@ RECORD_ITEMS = ("medical_summary", "imaging_reports", "imaging_files", "lab_resu
 
 
 class ChecklistItem(db.Model):
-    """One record asked of the patient, and when it arrived."""
+    """One record asked of the patient: requested, then received (with the documents that
+    brought it) or waived by a coordinator with a reason."""
 
     __tablename__ = "checklist_items"
 
@@ -128,12 +129,27 @@ class ChecklistItem(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A required record holds the case in ``records`` until it is received or waived.
+    is_required: Mapped[bool] = mapped_column(default=True)
+    #: Waived: the case goes on without it (the patient has none, the physician does not need it).
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("inquiry_id", "item"),)
 
     @property
     def is_received(self) -> bool:
         return self.received_at is not None
+
+    @property
+    def is_waived(self) -> bool:
+        return self.waived_at is not None and self.received_at is None
+
+    @property
+    def is_outstanding(self) -> bool:
+        """Still to come from the patient: neither received nor waived."""
+        return self.received_at is None and self.waived_at is None
 
 
 class Document(db.Model):

@@ -49,7 +49,8 @@ def checklist(inquiry: Inquiry) -> list[ChecklistItem]:
 
 
 def missing_items(inquiry: Inquiry) -> list[ChecklistItem]:
-    return [item for item in checklist(inquiry) if not item.is_received]
+    """The records still to come: neither received nor waived."""
+    return [item for item in checklist(inquiry) if item.is_outstanding]
 
 
 def item_labels(items: Iterable[ChecklistItem]) -> list[str]:
@@ -112,8 +113,9 @@ def request_records(inquiry: Inquiry, items: Iterable[str], *, actor: User, note
         if key not in existing:
             db.session.add(ChecklistItem(inquiry_id=inquiry.id, item=key, requested_at=now,
                                          requested_by_id=actor.id))
-        else:  # asked again (unreadable, out of date): missing once more
+        else:  # asked again (unreadable, out of date, waived after all): missing once more
             existing[key].received_at, existing[key].requested_at = None, now
+            existing[key].waived_at = existing[key].waived_by_id = existing[key].waiver_reason = None
     db.session.flush()
     missing = missing_items(inquiry)
     row = outbox.queue_patient_mail(inquiry, "records_request", actor=actor,

@@ -109,7 +109,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
             patient = {"id": patient_id, "given_name": given, "family_name": family, "email": email,
                        "phone": phone, "date_of_birth": dob, "sex": sex, "country": iso2,
                        "preferred_language": language, "timezone": rng.choice(zones),
-                       "mrn": f"MRN{patient_id:07d}" if rng.random() < 0.45 else None,
+                       "mrn": f"{patient_id + 1000000:07d}" if rng.random() < 0.45 else None,
                        "created_at": now, "updated_at": now, "version": 1}
             patient["email_lower"] = email.lower() if email else None
             patient["search_text"] = fold(" ".join(filter(None, [given, family, email, phone,

@@ -43,6 +43,30 @@ RULES = (
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """Something a case needs from outside (the hospital's registration, say): a task of
+    ``kind`` is opened when the case enters ``stage`` while ``missing(inquiry)``, due at
+    ``due(calendar, at)``. Unlike a stage's task it stays open through the stages after, until
+    an ``EVENTS`` rule closes it (the thing arrived) or the case is closed (cancelled)."""
+
+    kind: str
+    stage: str
+    missing: Callable[[Inquiry], bool]
+    due: Callable[[BusinessCalendar, datetime], datetime]
+
+
+#: The requirements, in one readable table.
+REQUIREMENTS = (
+    # The registration center issues the medical record number once the physicians accept the
+    # case: it is entered within two business days of financial clearance beginning (the
+    # insurer's precertification quotes it); reminded until it is there.
+    Requirement("register_mrn", "financial_clearance", lambda inquiry: not inquiry.patient.mrn,
+                lambda cal, at: cal.add_business_days(at, 2)),
+)
+REQUIREMENT_KINDS = tuple(requirement.kind for requirement in REQUIREMENTS)
+
+
+@dataclass(frozen=True)
 class Event:
     """When ``name`` happens on a case, the open tasks of the kinds in ``closes`` are done and,
     when ``opens`` is set, a task of that kind is opened (once), due at ``due(calendar, at)``."""
@@ -62,6 +86,8 @@ EVENTS = (
     # Every record asked for has arrived: no more chasing; a coordinator looks at them.
     Event("records_complete", closes=("records_chase", "call_patient"), opens="review_records",
           due=lambda cal, at: cal.add_business_days(at, 1)),
+    # The medical record number is entered: no more reminding.
+    Event("mrn_registered", closes=("register_mrn",)),
 )
 EVENTS_BY_NAME = {event.name: event for event in EVENTS}
 #: The clocks that run while a case waits on the patient (they are the chasing); every other
@@ -85,7 +111,8 @@ def calendar() -> BusinessCalendar:
 
 def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
                     actor: User | None, at: datetime) -> list[Task]:
-    """Close the tasks tied to the stage left and open those of the stage entered."""
+    """Close the tasks tied to the stage left and open those of the stage entered, and of the
+    requirements that begin there; closing a case cancels the requirements' tasks."""
     if from_stage in RULES_BY_STAGE:
         kinds = [RULES_BY_STAGE[from_stage].kind] + (["call_patient"] if from_stage == "records" else [])
         for task in _open(inquiry, kinds):
@@ -98,6 +125,16 @@ def on_stage_change(inquiry: Inquiry, from_stage: str | None, to_stage: str, *,
                     due_at=rule.due(calendar(), at), assignee=inquiry.coordinator)
         db.session.add(task)
         created.append(task)
+    if to_stage == "closed":
+        for task in _open(inquiry, REQUIREMENT_KINDS):
+            task.state, task.completed_at, task.completed_by_id = CANCELLED, at, actor.id if actor else None
+    for requirement in REQUIREMENTS:
+        if requirement.stage == to_stage and requirement.missing(inquiry) \
+                and not _open(inquiry, [requirement.kind]):
+            task = Task(inquiry=inquiry, kind=requirement.kind, state=OPEN, created_at=at,
+                        due_at=requirement.due(calendar(), at), assignee=inquiry.coordinator)
+            db.session.add(task)
+            created.append(task)
     return created
 
 

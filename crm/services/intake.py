@@ -12,7 +12,7 @@ from ..models import Center, Inquiry, Note, Patient, StageChange, User
 from ..models.base import utcnow
 from ..models.inquiry import SERVICES, SOURCES
 from ..models.patient import SEXES
-from . import audit, conversation, duplicates, followups, routing
+from . import audit, conversation, duplicates, followups, registration, routing
 from .errors import NotFound, StaleVersion, ValidationError, flush_or_conflict
 from .visibility import as_id
 from .pipeline import check_version
@@ -157,9 +157,11 @@ def open_inquiry(data: Mapping, *, source: str, actor: User | None = None, conse
     if contact_required and not patient_data.get("email") and not patient_data.get("phone") \
             and "email" not in errors and "phone" not in errors:
         errors["email"] = _l("Give an email address or a phone number so that we can answer.")
-    if patient_data.get("mrn") and db.session.scalar(
-            select(Patient.id).where(Patient.mrn == patient_data["mrn"])):
-        errors["mrn"] = _l("Another patient already has this medical record number.")
+    if patient_data.get("mrn") and "mrn" not in errors:
+        try:  # a patient found by email is checked against the others below, once found
+            patient_data["mrn"] = registration.check_mrn(patient_data["mrn"], patient=None, actor=actor)
+        except ValidationError as error:
+            errors.update(error.fields)
     if errors:
         raise ValidationError(fields=errors)
 
@@ -201,9 +203,11 @@ def update_patient(patient: Patient, data: Mapping, *, actor: User, expected_ver
             from None
     errors: dict = {}
     cleaned = clean_patient_data(data, errors, partial=True)
-    if cleaned.get("mrn") and db.session.scalar(select(Patient.id).where(
-            Patient.mrn == cleaned["mrn"], Patient.id != patient.id)):
-        errors["mrn"] = _l("Another patient already has this medical record number.")
+    if cleaned.get("mrn") and "mrn" not in errors and cleaned["mrn"] != patient.mrn:
+        try:  # a number kept as it was is not checked again
+            cleaned["mrn"] = registration.check_mrn(cleaned["mrn"], patient=patient, actor=actor)
+        except ValidationError as error:
+            errors.update(error.fields)
     if errors:
         raise ValidationError(fields=errors)
     changed = [f for f, v in cleaned.items() if getattr(patient, f) != v]

@@ -10,6 +10,8 @@ from .. import labels
 from ..extensions import db
 from ..models import Inquiry, Message, Patient, PortalLink
 from ..models.base import utcnow
+from .facts import Facts
+from .journey import patient_journey
 from .pipeline import path_for
 from . import audit, conversation, uploads
 from .errors import ValidationError
@@ -33,10 +35,12 @@ def page(link: PortalLink) -> dict:
     inquiry = link.inquiry
     path = list(path_for(inquiry.service)) + ["closed"]
     messages = [m for m in conversation.thread(inquiry) if m.kind not in ("auto_reply", "bounce")]
+    facts = Facts(inquiry, checklist=conversation.checklist(inquiry))
     return {"inquiry": inquiry, "patient": inquiry.patient, "status_text": labels.STAGE_PATIENT_TEXT[inquiry.stage],
             "steps": [labels.STAGE_LABELS[s] for s in path],
             "step": path.index(inquiry.stage) if inquiry.stage in path else 0,
-            "messages": messages, "checklist": conversation.checklist(inquiry),
+            "messages": messages, "checklist": facts.checklist,
+            "journey": patient_journey(inquiry, facts),
             "my_documents": [d for d in conversation.documents_of(inquiry) if d.source == "portal"],
             "coordinator": inquiry.coordinator, "max_mb": current_app.config["MAX_UPLOAD_MB"]}
 

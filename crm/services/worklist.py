@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
+from .. import labels
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
 from ..models import Center, Inquiry, Note, Patient, RoutingDecision, StageChange, Task, User
 from ..models.base import utcnow
-from ..models.inquiry import REFERENCE_PREFIX
+from ..models.inquiry import REFERENCE_PREFIX, ClinicalReview
 from ..models.patient import fold
 from .pipeline import CLOSED, STAGES
 from .visibility import inquiry_scope
@@ -205,8 +206,10 @@ def is_stalled(inquiry: Inquiry, now: datetime | None = None) -> bool:
     return inquiry.stage != CLOSED and (now or utcnow()) - inquiry.stage_entered_at > STALLED_AFTER
 
 
-def timeline(inquiry: Inquiry) -> list[dict]:
-    """Everything that happened on the case, newest first."""
+def timeline(inquiry: Inquiry, *, reviews: list[ClinicalReview] | None = None) -> list[dict]:
+    """Everything that happened on the case, newest first.
+
+    :param reviews: the case's review rounds, when the caller has loaded them."""
     entries = []
     for change in db.session.scalars(select(StageChange).where(StageChange.inquiry_id == inquiry.id)
                                      .options(joinedload(StageChange.actor))):
@@ -231,6 +234,21 @@ def timeline(inquiry: Inquiry) -> list[dict]:
             joinedload(RoutingDecision.coordinator))):
         entries.append({"kind": "routing", "at": decision.created_at, "actor": decision.actor,
                         "decision": decision, "text": "", "id": f"r{decision.id}"})
+    if reviews is None:
+        reviews = list(db.session.scalars(select(ClinicalReview).where(
+            ClinicalReview.inquiry_id == inquiry.id).options(
+            joinedload(ClinicalReview.reviewer), joinedload(ClinicalReview.decided_by),
+            joinedload(ClinicalReview.created_by))))
+    for review in reviews:
+        if review.id is None:
+            continue
+        entries.append({"kind": "review_assigned", "at": review.created_at, "actor": review.created_by,
+                        "review": review, "text": review.reviewer_label, "id": f"v{review.id}"})
+        if review.decided_at is not None:
+            entries.append({"kind": "review", "at": review.decided_at, "actor": review.decided_by,
+                            "review": review, "text": review.reason, "id": f"w{review.id}",
+                            "items": [labels.RECORD_ITEM_LABELS.get(key, key)
+                                      for key in review.requested_items or []]})
     entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
     return entries
 

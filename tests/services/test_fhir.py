@@ -255,6 +255,8 @@ def test_business_status_follows_the_referral(factory, coordinator, db, stage, o
     inquiry = factory.inquiry()
     steps = ["intake", "closed"] if stage == "closed" else ["intake", "records", "clinical_review", stage]
     for step in steps:
+        if inquiry.stage == "clinical_review":
+            factory.accept(inquiry, coordinator)
         pipeline.transition_inquiry(inquiry, step, actor=coordinator, expected_version=inquiry.version,
                                     outcome=outcome if step == "closed" else None)
     db.session.commit()
