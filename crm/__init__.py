@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from .portal.routes import bp as portal_bp
     from .public.routes import bp as public_bp
     from .tasks.routes import bp as tasks_bp
+    from .dashboard.routes import bp as dashboard_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(tasks_bp, url_prefix="/tasks")
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -286,3 +286,12 @@ def get_inquiry_fhir(inquiry_id: int):
     bundle = fhir.export_inquiry(inquiry, actor=g.api_user)
     db.session.commit()
     return Response(json.dumps(bundle, ensure_ascii=False), content_type=fhir.MEDIA_TYPE)
+
+
+@bp.route("/dashboard", methods=["GET"])
+def get_dashboard():
+    """The dashboard's figures, as on the page: filters ``from``, ``to`` (ISO dates of creation,
+    the center's time zone) and ``center`` (a center's key)."""
+    from ..services import dashboard
+    filters = dashboard.filters_from_args(request.args)
+    return jsonify(dashboard.as_json(dashboard.figures(g.api_user, filters)))

@@ -1,6 +1,7 @@
 """The domain model, one module per aggregate."""
 from .audit import AuditEvent
 from .center import Center
+from .dashboard import DashboardCount, OpenTaskCount  # noqa: F401 - the dashboard's counts
 from .inquiry import Inquiry, Note, RoutingDecision, StageChange
 from .mail import ChecklistItem, Document, InboundMail, Message, OutboundMail, PortalLink
 from .patient import DuplicateCandidate, DuplicateDismissal, Patient

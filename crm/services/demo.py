@@ -64,6 +64,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
     """Create ``count`` inquiries with their patients and histories. Same seed and day, same
     data. Commits in batches, so that 100,000 inquiries fit in memory and in a minute."""
     rng = random.Random(seed)
+    answers = random.Random(f"{seed}:answers")  # its own draws: the rest of the data stays as it was
     ensure_default_centers()
     staff = ensure_demo_staff()
     db.session.commit()
@@ -188,6 +189,10 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
                 notes.append({"id": note_id, "inquiry_id": inquiry_id, "author_id": coordinator,
                               "body": rng.choice(data.NOTES), "created_at": noted})
                 note_id += 1
+        if len(steps) > 1:  # the case left ``new``: its first response is on record
+            tasks.append(_first_response(answers, calendar, task_id, inquiry_id, coordinator, created,
+                                         created + durations[0], closed=steps[1] == CLOSED))
+            task_id += 1
         rule = followups.RULES_BY_STAGE.get(stage)
         if rule is not None:
             tasks.append({"id": task_id, "inquiry_id": inquiry_id, "kind": rule.kind, "state": "open",
@@ -207,6 +212,24 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
         progress(leftover)
     _sync_sequences()
     return made
+
+
+def _first_response(rng: random.Random, calendar, task_id: int, inquiry_id: int, coordinator: int | None,
+                    created: datetime, left_new: datetime, *, closed: bool) -> dict:
+    """The first-response task of a case that has left ``new``: most are answered by the next
+    business morning, some later; leaving ``new`` completes it (or cancels it, when the case was
+    closed unanswered)."""
+    due = followups.RULES_BY_KIND["first_response"].due(calendar, created)
+    if rng.random() < 0.86:
+        answered = created + (due - created) * rng.uniform(0.05, 0.95)
+    else:
+        answered = due + timedelta(hours=rng.uniform(1, 60))
+    state = "done"
+    if answered >= left_new:
+        answered, state = left_new, "cancelled" if closed else "done"
+    return {"id": task_id, "inquiry_id": inquiry_id, "kind": "first_response", "state": state,
+            "assignee_id": coordinator, "due_at": due, "note": "", "created_at": created,
+            "completed_at": answered, "completed_by_id": coordinator if state == "done" else None}
 
 
 def _sync_sequences() -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, exists, func, or_, select, union_all
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import labels
 from ..extensions import db
@@ -14,8 +14,11 @@ from ..i18n import LANGUAGE_LOCALES
 from ..models import Center, Inquiry, Note, Patient, RoutingDecision, StageChange, Task, User
 from ..models.base import utcnow
 from ..models.inquiry import REFERENCE_PREFIX, ClinicalReview
+from ..models.inquiry import SOURCES
 from ..models.patient import fold
-from .pipeline import CLOSED, STAGES
+from ..models.task import CANCELLED, DONE, OPEN
+from .formatting import staff_zone
+from .pipeline import CLOSED, OPEN_STAGES, STAGES
 from .visibility import inquiry_scope
 
 STALLED_AFTER = timedelta(days=7)
@@ -44,6 +47,21 @@ class Filters:
     unrouted_only: bool = False
     sort: str = "updated"
     extra: dict = field(default_factory=dict)
+    #: Created from/to these days (the center's time zone, both included).
+    created_from: date | None = None
+    created_to: date | None = None
+    source: str | None = None
+    open_only: bool = False
+    unassigned_only: bool = False
+    #: Not routed, whatever the stage (``unrouted_only`` is the open ones: the triage queue).
+    unrouted_any: bool = False
+    #: Cases with an overdue task: ``all``, ``none`` (nobody's) or an assignee's id.
+    overdue: str | None = None
+    #: Cases that got at least as far as this stage; that left this stage at least once.
+    reached: str | None = None
+    left_stage: str | None = None
+    #: ``on_time`` or ``late``: the case's first response (``dashboard_counts.response_outcome``).
+    first_response: str | None = None
 
 
 def filters_from_args(args, user: User) -> Filters:
@@ -56,6 +74,7 @@ def filters_from_args(args, user: User) -> Filters:
         except ValueError:
             since = None
     coordinator = args.get("coordinator", "")
+    overdue = args.get("overdue") or ""
     coordinator_id = user.id if coordinator == "me" else (
         int(coordinator) if coordinator.isdigit() and len(coordinator) < 10 else None)
     return Filters(
@@ -68,7 +87,22 @@ def filters_from_args(args, user: User) -> Filters:
         updated_since=since if since and since.tzinfo else None,
         stalled_only=args.get("late") == "1",
         unrouted_only=args.get("unrouted") == "1",
-        sort=args.get("sort") if args.get("sort") in SORTS else "updated")
+        sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+        created_from=_day(args.get("created_from")), created_to=_day(args.get("created_to")),
+        source=args.get("source") if args.get("source") in SOURCES else None,
+        open_only=args.get("open") == "1",
+        unassigned_only=coordinator == "none", unrouted_any=args.get("unrouted") == "all",
+        overdue=overdue if overdue in ("all", "none") or (overdue.isdigit() and len(overdue) < 10) else None,
+        reached=args.get("reached") if args.get("reached") in OPEN_STAGES else None,
+        left_stage=args.get("left_stage") if args.get("left_stage") in OPEN_STAGES else None,
+        first_response=args.get("first_response") if args.get("first_response") in ("on_time", "late") else None)
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def needs_patient_join(filters: Filters) -> bool:
@@ -107,8 +141,53 @@ def filtered(user: User | None, filters: Filters, *, everything: bool = False) -
                           Inquiry.stage_entered_at < utcnow() - STALLED_AFTER)
     if filters.unrouted_only:
         stmt = stmt.where(Inquiry.center_id.is_(None), Inquiry.stage != CLOSED)
+    stmt = _dashboard_filters(stmt, filters)
     if filters.q and filters.q.strip():
         stmt = stmt.where(search_clause(filters.q))
+    return stmt
+
+
+def _dashboard_filters(stmt: Select, filters: Filters) -> Select:
+    """The filters the dashboard's figures link to, each exactly the cases a figure counts."""
+    if filters.created_from or filters.created_to:
+        zone = staff_zone()
+        if filters.created_from:
+            stmt = stmt.where(Inquiry.created_at >= datetime.combine(filters.created_from, time(0), zone))
+        if filters.created_to:
+            stmt = stmt.where(Inquiry.created_at < datetime.combine(
+                filters.created_to + timedelta(days=1), time(0), zone))
+    if filters.source:
+        stmt = stmt.where(Inquiry.source == filters.source)
+    if filters.open_only:
+        stmt = stmt.where(Inquiry.stage != CLOSED)
+    if filters.unrouted_any:
+        stmt = stmt.where(Inquiry.center_id.is_(None))
+    if filters.unassigned_only:
+        stmt = stmt.where(Inquiry.coordinator_id.is_(None))
+    now = utcnow()
+    if filters.overdue:
+        clause = [Task.inquiry_id == Inquiry.id, Task.state == OPEN, Task.paused_at.is_(None), Task.due_at < now]
+        if filters.overdue == "none":
+            clause.append(Task.assignee_id.is_(None))
+        elif filters.overdue != "all":
+            clause.append(Task.assignee_id == int(filters.overdue))
+        stmt = stmt.where(exists().where(*clause))
+    if filters.reached:
+        later = OPEN_STAGES[OPEN_STAGES.index(filters.reached):]
+        stmt = stmt.where(or_(Inquiry.stage.in_(later), exists().where(
+            StageChange.inquiry_id == Inquiry.id, StageChange.to_stage.in_(later))))
+    if filters.left_stage:
+        stmt = stmt.where(exists().where(StageChange.inquiry_id == Inquiry.id,
+                                         StageChange.from_stage == filters.left_stage))
+    if filters.first_response:
+        first, earlier = aliased(Task), aliased(Task)
+        done_late = first.completed_at > first.due_at
+        outcome = and_(first.state == DONE, ~done_late) if filters.first_response == "on_time" else or_(
+            and_(first.state.in_((DONE, CANCELLED)), done_late), and_(first.state == OPEN, first.due_at < now))
+        stmt = stmt.where(exists().where(
+            first.inquiry_id == Inquiry.id, first.kind == "first_response", outcome,
+            ~exists().where(earlier.inquiry_id == first.inquiry_id, earlier.kind == "first_response",
+                            earlier.id < first.id)))
     return stmt
 
 
