@@ -75,6 +75,27 @@ class Config:
     MRN_PATTERN = r"[0-9]{7,10}"
     MRN_EXAMPLE = "1234567"
 
+    # The patient's journey: money, the visa letter, the online second opinion.
+    #: The hospital as the visa invitation letter's letterhead names it.
+    HOSPITAL_NAME = "Itinera University Hospital — International Patient Center"
+    HOSPITAL_ADDRESS = "55 Fruit Street\nBoston, MA 02114\nUnited States of America"
+    HOSPITAL_PHONE = "+1 617 555 0100"
+    #: The currency the hospital bills in (ISO 4217); estimates are also shown in the patient's.
+    BILLING_CURRENCY = "USD"
+    #: A dated table, not a live feed (no network at run time): units of each currency for one
+    #: unit of BILLING_CURRENCY. Indicative; set CRM_EXCHANGE_RATES (JSON) to the rates in force.
+    EXCHANGE_RATES = {"date": "2026-12-01", "rates": {
+        "AED": "3.6725", "ARS": "1010", "BHD": "0.376", "BRL": "5.80", "CAD": "1.40", "CHF": "0.88",
+        "CLP": "975", "CNY": "7.25", "COP": "4400", "DZD": "134", "EGP": "49.5", "EUR": "0.95",
+        "GBP": "0.79", "INR": "84.5", "IQD": "1310", "JOD": "0.709", "JPY": "150", "KWD": "0.307",
+        "KZT": "515", "LBP": "89500", "MAD": "10.0", "MXN": "20.4", "NGN": "1680", "OMR": "0.385",
+        "PEN": "3.76", "QAR": "3.64", "RUB": "105", "SAR": "3.75", "TND": "3.15", "TRY": "34.7",
+        "UAH": "41.5"}}
+    #: A self-pay deposit is due this many business days before the first visit.
+    DEPOSIT_DUE_BUSINESS_DAYS = 5
+    #: The written online second opinion is due this many business days after writing begins.
+    OPINION_TURNAROUND_DAYS = 10
+
 
 class DevelopmentConfig(Config):
     """``make run``: a local SQLite database and a fixed development key."""

@@ -12,7 +12,8 @@ from config import ConfigError
 
 #: Settings that must be whole numbers above zero.
 POSITIVE_INTEGERS = ("MAX_UPLOAD_MB", "PORTAL_LINK_DAYS", "SMTP_MAX_ATTEMPTS", "SMTP_TIMEOUT",
-                     "LOGIN_MAX_FAILURES", "PAGE_SIZE", "BOARD_CARDS_PER_STAGE")
+                     "LOGIN_MAX_FAILURES", "PAGE_SIZE", "BOARD_CARDS_PER_STAGE", "DEPOSIT_DUE_BUSINESS_DAYS",
+                     "OPINION_TURNAROUND_DAYS")
 RATE_LIMITS = ("PORTAL_RATE_LIMIT", "REQUEST_FORM_RATE_LIMIT", "LOGIN_RATE_LIMIT")
 SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
 IMAP_SCHEMES = ("imap", "imaps")
@@ -40,6 +41,7 @@ def check(config: Mapping) -> None:
     for name in RATE_LIMITS:
         check_rate_limit(name, config.get(name))
     check_calendar(config)
+    check_money(config)
     check_mrn_pattern(config.get("MRN_PATTERN"), config.get("MRN_EXAMPLE"))
 
 
@@ -54,6 +56,19 @@ def check_mrn_pattern(pattern, example) -> None:
     if not pattern or not compiled.fullmatch(str(example or "")):
         raise ConfigError(f"CRM_MRN_EXAMPLE {example!r} does not match CRM_MRN_PATTERN {pattern!r}: "
                           "give an example of the hospital's medical record numbers")
+
+
+def check_money(config: Mapping) -> None:
+    """The billing currency and the dated exchange rate table."""
+    from .services.money import is_known_currency, parse_rate_table
+
+    if not is_known_currency(config.get("BILLING_CURRENCY")):
+        raise ConfigError(f"CRM_BILLING_CURRENCY must be an ISO 4217 currency code such as USD, not "
+                          f"{config.get('BILLING_CURRENCY')!r}")
+    try:
+        parse_rate_table(config.get("EXCHANGE_RATES"))
+    except ValueError as error:
+        raise ConfigError(f"CRM_EXCHANGE_RATES cannot be used: {error}") from None
 
 
 def check_database_url(value: str) -> None:

@@ -80,3 +80,9 @@ MESSAGE_KIND_LABELS = {
 }
 OUTBOX_STATUS_LABELS = {"queued": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Not delivered")}
 DOCUMENT_SOURCE_LABELS = {"email": _l("by email"), "portal": _l("from the portal"), "staff": _l("by staff")}
+#: The journey's later steps: their mail and the patient's answers on the thread.
+MESSAGE_KIND_LABELS.update({
+    "appointment_cancelled": _l("Appointment cancelled"), "estimate": _l("Cost estimate"),
+    "visa_letter": _l("Visa letter"), "opinion_addendum": _l("Addendum to the opinion"),
+    "travel_reply": _l("Travel plan confirmed in the portal"), "opinion_question": _l("Question on the opinion"),
+})

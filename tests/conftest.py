@@ -205,6 +205,25 @@ class Factory:
                         reviewer_name=reviewer_name)
         self.db.session.commit()
 
+    def clear_finance(self, inquiry, actor, insurer="Bupa Global"):
+        """An insurer without precertification pays: the case is financially cleared."""
+        from crm.services import finance
+        finance.save(inquiry, {"payer_type": "insurance", "insurer": insurer, "precert_required": "no"},
+                     actor=actor)
+        finance.clear(inquiry, actor=actor)
+        self.db.session.commit()
+
+    def release_opinion(self, inquiry, actor):
+        """The specialist's written opinion is uploaded and sent to the patient."""
+        from flask import current_app
+
+        from crm.services import opinion, uploads
+        from tests.web.test_portal import PDF
+        stored = uploads.store(PDF, "opinion.pdf", upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=len(PDF))
+        opinion.upload_opinion(inquiry, stored, actor=actor)
+        opinion.release(inquiry, actor=actor)
+        self.db.session.commit()
+
     def walk(self, inquiry, to, actor):
         """Move the case stage by stage along its path to ``to``, the physician accepting it on
         the way (as coordinators do); returns the inquiry."""
@@ -213,6 +232,10 @@ class Factory:
         for stage in path[path.index(inquiry.stage) + 1:path.index(to) + 1]:
             if inquiry.stage == "clinical_review":
                 self.accept(inquiry, actor)
+            if inquiry.stage == "financial_clearance":
+                self.clear_finance(inquiry, actor)
+            if inquiry.stage == "in_care" and inquiry.service == "second_opinion_online":
+                self.release_opinion(inquiry, actor)
             pipeline.transition_inquiry(inquiry, stage, actor=actor, expected_version=inquiry.version)
             self.db.session.commit()
         return inquiry

@@ -38,10 +38,15 @@ LABELS = {"finance_payer_labels": PAYER_LABELS, "finance_precert_labels": PRECER
           "travel_relationship": travel.relationship_label, "travel_corrected_labels": _corrected}
 
 
+def loaded(inquiry: Inquiry, facts: Facts) -> dict:
+    """The journey's data of the case, loaded once through ``facts`` (the timeline reads it too)."""
+    return care.load(inquiry, facts)
+
+
 def context(inquiry: Inquiry, facts: Facts, forms: dict) -> dict:
     """The journey cards' data and forms; ``forms`` holds a submitted form to show again with
     its errors."""
-    data = care.load(inquiry, facts)
+    data = loaded(inquiry, facts)
     ready = care.case_context(inquiry, current_user, data)
     clearance, plan, request = data["clearance"], data["plan"], data["opinion"]
     finance_form = forms.get("finance_form") or FinanceForm(formdata=None, **_finance_values(clearance))

@@ -2,19 +2,16 @@
 and travel details, a new portal link; documents for staff only."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..main.forms import save_with
-from ..services import audit, conversation, uploads
-from ..services.errors import ValidationError
+from ..services import appointments, audit, conversation, travel, uploads
+from ..services.errors import NotFound, ValidationError
 from ..services.visibility import get_inquiry
-from .forms import AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm
+from .forms import AppointmentBookingForm, RecordsRequestForm, ReplyForm, TravelForm
 from .routes import bp, detail_context
 
 
@@ -69,17 +66,20 @@ def record_received(inquiry_id: int, item_id: int):
 
 @bp.route("/<int:inquiry_id>/appointment", methods=["POST"])
 def send_appointment(inquiry_id: int):
+    """Book an appointment: confirmed and mailed with its calendar file, or kept as proposed."""
     inquiry = get_inquiry(current_user, inquiry_id)
-    form = AppointmentForm()
+    form = AppointmentBookingForm()
     if form.validate_on_submit():
-        when = datetime.combine(form.date.data, form.time.data, ZoneInfo(current_app.config["TIMEZONE"])) \
-            if form.date.data and form.time.data else None
-        saved, _row = save_with(form, lambda: conversation.send_appointment(
-            inquiry, actor=current_user, when=when, location=form.location.data or "",
-            clinician=form.clinician.data or "", note=form.note.data or ""))
+        confirm = not form.propose.data
+        saved, _appointment = save_with(form, lambda: appointments.book(
+            inquiry, actor=current_user, when=appointments.boston_time(form.date.data, form.time.data),
+            location=form.location.data or "", physician=form.clinician.data or "",
+            center_key=form.center.data or None, note=form.note.data or "", duration=form.duration.data,
+            confirm=confirm))
         if saved:
-            flash(_("The appointment details are on their way to the patient."), "success")
-            return _back(inquiry_id)
+            flash(_("The appointment details are on their way to the patient.") if confirm
+                  else _("The appointment is kept as proposed: confirm it to send it to the patient."), "success")
+            return _back(inquiry_id, "appointments")
     return _again(inquiry_id, appointment_form=form)
 
 
@@ -116,6 +116,8 @@ def document(inquiry_id: int, document_id: int):
     """A document of the case, for staff who may see the case; the download is audited."""
     inquiry = get_inquiry(current_user, inquiry_id)
     doc = conversation.get_document(inquiry, document_id)
+    if doc.kind == "visa_letter" and not travel.can_see_passports(current_user, inquiry):
+        raise NotFound()  # it holds passport numbers whole
     path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
     audit.record("download", actor=current_user, inquiry=inquiry, detail=f"document={doc.id}")
     db.session.commit()

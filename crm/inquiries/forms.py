@@ -212,3 +212,207 @@ class TrialForm(FlaskForm):
                                                "autocomplete": "off"})
     version = HiddenField()
     submit = SubmitField(_l("Save the trial"))
+
+
+# --- the journey's later steps: money, appointments, travel, the online opinion (issue 13, part B) ---
+# Each form has a prefix: the case page holds them all, and every field id must be unique there.
+
+from flask_wtf.file import FileField  # noqa: E402
+from wtforms import BooleanField, IntegerField  # noqa: E402
+
+from ..models.finance import ENTRY_KINDS, PAYER_TYPES, PRECERT_STATUSES, SPONSOR_KINDS  # noqa: E402
+from ..models.travel import RELATIONSHIPS  # noqa: E402
+
+DATE = {"type": "date"}
+PAYER_LABELS = {"insurance": _l("Insurance"), "sponsor": _l("A sponsor's guarantee letter"),
+                "self_pay": _l("The patient pays (self-pay)")}
+PRECERT_LABELS = {"not_requested": _l("Not requested yet"), "requested": _l("Requested, waiting"),
+                  "approved": _l("Approved"), "denied": _l("Denied")}
+SPONSOR_LABELS = {"embassy": _l("An embassy"), "ministry": _l("A ministry of health"),
+                  "employer": _l("An employer")}
+ENTRY_LABELS = {"payment": _l("Payment received"), "top_up": _l("Care added (top-up)"),
+                "final_charges": _l("Final charges (reconciliation)"), "refund": _l("Refund made")}
+
+
+class FinanceForm(FlaskForm):
+    """Who pays: one of the three payer types and its fields."""
+
+    payer_type = SelectField(_l("Who pays"), validate_choice=False)
+    insurer = StringField(_l("Insurer"), render_kw={"maxlength": 200})
+    plan_name = StringField(_l("Plan"), render_kw={"maxlength": 200})
+    precert_required = SelectField(_l("Precertification required?"), validate_choice=False)
+    precert_status = SelectField(_l("Precertification status"), validate_choice=False)
+    precert_reference = StringField(_l("Precertification reference"), render_kw={"maxlength": 100})
+    sponsor_kind = SelectField(_l("Sponsor"), validate_choice=False)
+    sponsor_name = StringField(_l("Sponsor's name"), render_kw={"maxlength": 200})
+    guarantee_file = FileField(_l("Guarantee letter (PDF or image)"))
+    guarantee_amount = StringField(_l("Amount guaranteed"), render_kw={"maxlength": 20, "inputmode": "decimal"})
+    guarantee_currency = StringField(_l("Currency of the letter (ISO code)"),
+                                     render_kw={"maxlength": 3, "placeholder": "USD", "autocapitalize": "characters"})
+    guarantee_valid_from = StringField(_l("Valid from"), render_kw=DATE)
+    guarantee_valid_until = StringField(_l("Valid until"), render_kw=DATE)
+    estimate = StringField(_l("Estimate (USD)"), render_kw={"maxlength": 20, "inputmode": "decimal"})
+    deposit = StringField(_l("Deposit (USD)"), render_kw={"maxlength": 20, "inputmode": "decimal"})
+    patient_currency = StringField(_l("Also show in (currency code)"),
+                                   render_kw={"maxlength": 3, "placeholder": "EUR", "autocapitalize": "characters"})
+    assistance_requested = BooleanField(_l("The patient asks for financial assistance"))
+    assistance_note = TextAreaField(_l("About the assistance asked for"), render_kw={"maxlength": 2000, "rows": 2})
+    version = HiddenField()
+    submit = SubmitField(_l("Save who pays"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "fin")
+        super().__init__(*args, **kwargs)
+        self.payer_type.choices = [("", _l("— Choose —"))] + [(p, PAYER_LABELS[p]) for p in PAYER_TYPES]
+        self.precert_required.choices = [("unknown", _l("Not known yet")), ("yes", _l("Yes")), ("no", _l("No"))]
+        self.precert_status.choices = [(s, PRECERT_LABELS[s]) for s in PRECERT_STATUSES]
+        self.sponsor_kind.choices = [("", _l("— Choose —"))] + [(k, SPONSOR_LABELS[k]) for k in SPONSOR_KINDS]
+
+    def finance_data(self) -> dict:
+        names = ("payer_type", "insurer", "plan_name", "precert_required", "precert_status", "precert_reference",
+                 "sponsor_kind", "sponsor_name", "guarantee_amount", "guarantee_currency", "guarantee_valid_from",
+                 "guarantee_valid_until", "estimate", "deposit", "patient_currency", "assistance_requested",
+                 "assistance_note")
+        return {name: getattr(self, name).data for name in names}
+
+
+class FinanceEntryForm(FlaskForm):
+    """A line of the self-pay ledger."""
+
+    kind = SelectField(_l("What"), validate_choice=False)
+    amount = StringField(_l("Amount (USD)"), render_kw={"maxlength": 20, "inputmode": "decimal"})
+    entry_note = StringField(_l("Note (optional)"), render_kw={"maxlength": 300})
+    submit = SubmitField(_l("Add to the ledger"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "ledger")
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k, ENTRY_LABELS[k]) for k in ENTRY_KINDS]
+
+
+class AppointmentBookingForm(AppointmentForm):
+    """The appointment form of the conversation card, as data: where, with whom, and whether it
+    is sent at once (confirmed) or kept as proposed."""
+
+    center = SelectField(_l("Center"), id="appointment_center", validate_choice=False)
+    duration = IntegerField(_l("Length (minutes)"), default=60, validators=[Optional()],
+                            render_kw={"min": 10, "max": 480, "step": 5})
+    propose = SubmitField(_l("Keep as proposed (not sent yet)"))
+
+    def set_centers(self, centers, locale, default=None):
+        self.center.choices = [(c.key, c.name_in(locale)) for c in centers]
+        if not self.center.data and default is not None:
+            self.center.data = default.key
+
+
+class TravelPlanForm(FlaskForm):
+    """The travel plan and the patient's passport."""
+
+    arrival_date = StringField(_l("Arrival date"), render_kw=DATE)
+    arrival_flight = StringField(_l("Arrival flight"), render_kw={"maxlength": 100, "placeholder": "LH 422"})
+    departure_date = StringField(_l("Departure date"), render_kw=DATE)
+    departure_flight = StringField(_l("Departure flight"), render_kw={"maxlength": 100})
+    lodging = StringField(_l("Lodging"), id="trip-lodging", render_kw={"maxlength": 300})
+    pickup_needed = BooleanField(_l("Airport pickup"))
+    interpreter_needed = BooleanField(_l("Interpreter needed"))
+    interpreter_language = SelectField(_l("Interpreter's language"), validate_choice=False)
+    special_needs = TextAreaField(_l("Special needs (wheelchair, diet, oxygen…)"),
+                                  render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    passport_name = StringField(_l("Patient's name as in the passport"), render_kw={"maxlength": 200})
+    passport_number = StringField(_l("Patient's passport number"),
+                                  render_kw={"maxlength": 24, "autocomplete": "off", "spellcheck": "false"})
+    passport_country = SelectField(_l("Passport issued by"), validate_choice=False)
+    passport_expires_on = StringField(_l("Passport valid until"), render_kw=DATE)
+    version = HiddenField()
+    submit = SubmitField(_l("Save the travel plan"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "trip")
+        super().__init__(*args, **kwargs)
+        names = get_locale().languages
+        from ..services.travel import INTERPRETER_LANGUAGES
+        self.interpreter_language.choices = [("", _l("The patient's language"))] + sorted(
+            ((code, names.get(code, code)) for code in INTERPRETER_LANGUAGES), key=lambda c: c[1])
+        self.passport_country.choices = country_choices()
+
+    def plan_data(self) -> dict:
+        names = ("arrival_date", "arrival_flight", "departure_date", "departure_flight", "lodging", "pickup_needed",
+                 "interpreter_needed", "interpreter_language", "special_needs", "passport_name", "passport_number",
+                 "passport_country", "passport_expires_on")
+        return {name: getattr(self, name).data for name in names}
+
+
+RELATIONSHIP_CHOICES = {"spouse": _l("Spouse"), "parent": _l("Parent"), "child": _l("Child"),
+                        "sibling": _l("Brother or sister"), "relative": _l("Other relative"), "friend": _l("Friend"),
+                        "caregiver": _l("Caregiver"), "other": _l("Other")}
+
+
+class CompanionForm(FlaskForm):
+    """Someone travelling with the patient."""
+
+    full_name = StringField(_l("Name as in the passport"), render_kw={"maxlength": 200})
+    relationship = SelectField(_l("Relationship to the patient"), validate_choice=False)
+    date_of_birth = StringField(_l("Date of birth"), render_kw=DATE)
+    passport_number = StringField(_l("Passport number"), render_kw={"maxlength": 24, "autocomplete": "off"})
+    passport_country = SelectField(_l("Passport issued by"), validate_choice=False)
+    passport_expires_on = StringField(_l("Passport valid until"), render_kw=DATE)
+    submit = SubmitField(_l("Add the companion"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "companion")
+        super().__init__(*args, **kwargs)
+        self.relationship.choices = [("", _l("— Choose —"))] + [(r, RELATIONSHIP_CHOICES[r]) for r in RELATIONSHIPS]
+        self.passport_country.choices = country_choices()
+
+
+class TravelSendForm(FlaskForm):
+    travel_plan_note = TextAreaField(_l("A word for the patient (optional)"),
+                                     render_kw={"maxlength": 2000, "rows": 2, "dir": "auto"})
+    submit = SubmitField(_l("Send the plan to the patient to confirm"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "tripmail")
+        super().__init__(*args, **kwargs)
+
+
+class OpinionRequestForm(FlaskForm):
+    """The home physician's questions and the specialist they decide on."""
+
+    physician_questions = TextAreaField(_l("The home physician's questions"),
+                                        render_kw={"maxlength": 10000, "rows": 4, "dir": "auto"})
+    specialist_name = StringField(_l("Reviewing specialist"), render_kw={"maxlength": 200})
+    specialty = StringField(_l("Specialty"), render_kw={"maxlength": 200})
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "opinion")
+        super().__init__(*args, **kwargs)
+
+
+class OpinionFileForm(FlaskForm):
+    file = FileField(_l("The written opinion (PDF)"))
+    submit = SubmitField(_l("Upload the opinion"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "opfile")
+        super().__init__(*args, **kwargs)
+
+
+class OpinionQuestionForm(FlaskForm):
+    question = TextAreaField(_l("The home physician's follow-up question"),
+                             render_kw={"maxlength": 4000, "rows": 2, "dir": "auto"})
+    submit = SubmitField(_l("Record the question"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "ask")
+        super().__init__(*args, **kwargs)
+
+
+class AddendumForm(FlaskForm):
+    addendum = SelectField(_l("Question answered"), validate_choice=False)
+    file = FileField(_l("The addendum (PDF)"))
+    submit = SubmitField(_l("Send the addendum to the patient"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "answer")
+        super().__init__(*args, **kwargs)

@@ -156,7 +156,7 @@ def detail_context(inquiry, **forms):
     documents = conversation.documents_of(inquiry)
     return {"inquiry": inquiry, "patient": inquiry.patient, "moves": moves,
             **steps.context(inquiry, facts, documents, moves, forms),
-            "timeline": worklist.timeline(inquiry, reviews=facts.reviews), "transition_form": transition_form,
+            "timeline": worklist.timeline(inquiry, reviews=facts.reviews, care=_care.loaded(inquiry, facts)), "transition_form": transition_form,
             "note_form": forms.get("note_form") or NoteForm(formdata=None), "stalled": worklist.is_stalled(inquiry),
             "path": pipeline.path_for(inquiry.service),
             "open_tasks": followups.open_tasks_of(inquiry),
@@ -167,7 +167,8 @@ def detail_context(inquiry, **forms):
             "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
             "records_form": forms.get("records_form") or RecordsRequestForm(formdata=None),
             "appointment_form": forms.get("appointment_form") or AppointmentForm(formdata=None),
-            "travel_form": forms.get("travel_form") or TravelForm(formdata=None)}
+            "travel_form": forms.get("travel_form") or TravelForm(formdata=None),
+            **_care.context(inquiry, facts, forms)}  # money, appointments, travel, the online opinion
 
 
 @bp.route("/<int:inquiry_id>")
@@ -265,3 +266,5 @@ def route(inquiry_id: int):
 
 from . import conversation as _conversation_routes  # noqa: E402,F401  (registers on bp)
 from . import step_actions as _step_routes  # noqa: E402,F401  (registers on bp)
+from . import care as _care  # noqa: E402  (the journey's later steps: their cards)
+from . import care_actions as _care_routes  # noqa: E402,F401  (registers on bp)

@@ -34,6 +34,9 @@ def build_email(row: OutboundMail) -> EmailMessage:
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(row.body_text)
     msg.add_alternative(row.body_html, subtype="html")
+    for attachment in row.attachments:  # a calendar file, a letter
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = row.language  # after the body: set_content drops Content-* headers
     return msg
 

@@ -1,15 +1,21 @@
 """The domain model, one module per aggregate."""
+from .appointment import Appointment
 from .audit import AuditEvent
 from .center import Center
 from .dashboard import DashboardCount, OpenTaskCount  # noqa: F401 - the dashboard's counts
 from .inquiry import Inquiry, Note, RoutingDecision, StageChange
-from .mail import ChecklistItem, Document, InboundMail, Message, OutboundMail, PortalLink
+from .finance import FinanceEntry, FinancialClearance
+from .mail import ChecklistItem, Document, InboundMail, Message, OutboundAttachment, OutboundMail, PortalLink
+from .opinion import OpinionAddendum, OpinionRequest
 from .patient import DuplicateCandidate, DuplicateDismissal, Patient
 from .scheduler import SchedulerLease
 from .task import Task
+from .travel import Companion, TravelPlan
 from .user import ApiToken, User, UserLanguage
 
-__all__ = ["ApiToken", "AuditEvent", "Center", "ChecklistItem", "Document", "DuplicateCandidate",
+__all__ = ["Appointment", "Companion", "FinanceEntry", "FinancialClearance", "OpinionAddendum",
+           "OpinionRequest", "OutboundAttachment", "TravelPlan",
+           "ApiToken", "AuditEvent", "Center", "ChecklistItem", "Document", "DuplicateCandidate",
            "DuplicateDismissal", "InboundMail", "Inquiry", "Message", "Note", "OutboundMail",
            "Patient", "PortalLink", "RoutingDecision", "SchedulerLease", "StageChange", "Task",
            "User", "UserLanguage"]

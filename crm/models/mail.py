@@ -70,8 +70,25 @@ class OutboundMail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     inquiry: Mapped["Inquiry | None"] = relationship()  # noqa: F821
+    attachments: Mapped[list["OutboundAttachment"]] = relationship(
+        back_populates="mail", order_by="OutboundAttachment.id", cascade="all, delete-orphan")
 
     __table_args__ = (Index("ix_outbound_mail_due", "status", "next_attempt_at"),)
+
+
+class OutboundAttachment(db.Model):
+    """A file sent with an outgoing message (a calendar file, a letter), kept with it until it
+    is delivered."""
+
+    __tablename__ = "outbound_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("outbound_mail.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+    mail: Mapped[OutboundMail] = relationship(back_populates="attachments")
 
 
 class Message(db.Model):
@@ -169,6 +186,9 @@ class Document(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What the center made of it: None (a record), ``guarantee_letter``, ``visa_letter``,
+    #: ``opinion`` or ``addendum`` (``DOCUMENT_KINDS``)
+    kind: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     inquiry: Mapped["Inquiry"] = relationship()  # noqa: F821

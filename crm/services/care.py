@@ -39,8 +39,10 @@ def case_context(inquiry: Inquiry, user: User, loaded: dict | None = None) -> di
         "finance": finance.summary(data["clearance"], inquiry, data["visit"]),
         "billing_currency": money.billing_currency(),
         "passports_whole": whole,
-        "passport_numbers": {"patient": travel.shown_number(plan.passport_number, whole) if plan else "",
-                             "companions": {c.id: travel.shown_number(c.passport_number, whole)
+        # masked on the case page for everyone: the case's coordinators open them whole on a
+        # page of their own, which the audit trail records
+        "passport_numbers": {"patient": travel.shown_number(plan.passport_number, False) if plan else "",
+                             "companions": {c.id: travel.shown_number(c.passport_number, False)
                                             for c in plan.companions} if plan else {}},
         "visa_problems": travel.visa_letter_problems(plan, inquiry),
         "turnaround": opinion.turnaround(inquiry, data["opinion"]),

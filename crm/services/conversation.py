@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -72,6 +72,10 @@ def _sent(inquiry: Inquiry, row: OutboundMail | None, *, actor: User, kind: str)
     return row
 
 
+#: For the journey's services (appointments, finance, travel, the opinion), which mail too.
+check_reachable, mail_sent = _check_reachable, _sent
+
+
 def acknowledge(inquiry: Inquiry, *, link: PortalLink | None = None,
                 rendered: Rendered | None = None) -> OutboundMail | None:
     """The acknowledgement every new inquiry gets at once, in the patient's language: written
@@ -126,30 +130,27 @@ def request_records(inquiry: Inquiry, items: Iterable[str], *, actor: User, note
     return missing
 
 
-def send_appointment(inquiry: Inquiry, *, actor: User, when: datetime | None, location: str,
-                     clinician: str = "", note: str = "") -> OutboundMail:
-    """The appointment's details, with the time in Boston and in the patient's zone. Flushes."""
-    errors: dict = {}
-    if when is None:
-        errors["date"] = _l("Give the date and the time of the appointment.")
-    location = clean_text(location, "location", errors, max_len=300)
-    if not location and "location" not in errors:
-        errors["location"] = _l("Say where the appointment is.")
-    clinician = clean_text(clinician, "clinician", errors, max_len=200) or ""
-    note = clean_text(note, "note", errors, max_len=2000) or ""
-    if errors:
-        raise ValidationError(fields=errors)
+def send_appointment(inquiry: Inquiry, appointment, *, actor: User,
+                     attachments=()) -> OutboundMail:
+    """An appointment (``services.appointments``) mailed to the patient: confirmed, with the
+    time in Boston and in the patient's zone, or cancelled; ``attachments``: its calendar file.
+    Flushes."""
     _check_reachable(inquiry)
     patient = inquiry.patient
     center_zone = ZoneInfo(current_app.config["TIMEZONE"])
+    when = appointment.starts_at
     with force_locale(patient.preferred_language):
         when_boston = format_datetime(when.astimezone(center_zone), "full", rebase=False)
         when_patient = format_datetime(when.astimezone(ZoneInfo(patient.timezone)), "full", rebase=False) \
             if patient.timezone and patient.timezone != current_app.config["TIMEZONE"] else None
-    row = outbox.queue_patient_mail(inquiry, "appointment", actor=actor, when_boston=when_boston,
-                                    when_patient=when_patient, location=location,
-                                    clinician=clinician, note=note)
-    return _sent(inquiry, row, actor=actor, kind="appointment")
+        center = appointment.center.name_in(get_locale()) if appointment.center else ""
+    kind = "appointment_cancelled" if appointment.state == "cancelled" else "appointment"
+    row = outbox.queue_patient_mail(inquiry, kind, actor=actor, when_boston=when_boston,
+                                    when_patient=when_patient, location=appointment.location,
+                                    clinician=appointment.physician, center=center,
+                                    note=appointment.note if kind == "appointment" else "",
+                                    attachments=attachments)
+    return _sent(inquiry, row, actor=actor, kind=kind)
 
 
 TRAVEL_FIELDS = {

@@ -234,3 +234,9 @@ def journey(inquiry: Inquiry, facts: Facts | None = None) -> list[Step]:
 def patient_journey(inquiry: Inquiry, facts: Facts | None = None) -> list[Step]:
     """The steps the portal shows: those that concern the patient, in plain words."""
     return [step for step in journey(inquiry, facts) if step.patient_text and step.state != SKIPPED]
+
+
+# the later steps: financial clearance, appointments, travel, the online opinion
+from .care_steps import STEPS as _CARE_STEPS  # noqa: E402
+
+STEPS.extend(_CARE_STEPS)

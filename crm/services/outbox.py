@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..mail.render import Rendered, render
 from ..mail.transport import PermanentError, build_email, transport_for
-from ..models import Inquiry, Message, OutboundMail, PortalLink, User
+from ..models import Inquiry, Message, OutboundAttachment, OutboundMail, PortalLink, User
 from ..models.base import utcnow
 from ..models.mail import FAILED, QUEUED, SENT
 from . import portal_links
@@ -77,13 +77,13 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                        dedupe_key: str | None = None, in_reply_to: str | None = None,
                        link: PortalLink | None = None, new_case: bool = False,
                        at: datetime | None = None, rendered: Rendered | None = None,
-                       **context) -> OutboundMail | None:
+                       attachments=(), **context) -> OutboundMail | None:
     """Render mail ``kind`` in the patient's language, with their portal link (``link``, else
     the current one), into the outbox and onto the thread. None when the patient has no usable
     address, or when mail with ``dedupe_key`` was queued already (not looked for when the case
     is a ``new_case``, opened in this transaction). ``at`` is when it was written (now);
-    ``rendered``, the mail already rendered from ``mail_context`` (elsewhere). The rows are
-    added, not flushed."""
+    ``rendered``, the mail already rendered from ``mail_context`` (elsewhere); ``attachments``,
+    files sent with it as ``(filename, content type, bytes)``. The rows are added, not flushed."""
     patient = inquiry.patient
     if not can_mail(patient) or (not new_case and _exists(dedupe_key)):
         return None
@@ -98,6 +98,8 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
                        language=rendered.language, body_text=rendered.text, body_html=rendered.html,
                        in_reply_to=in_reply_to, status=QUEUED, attempts=0, next_attempt_at=now,
                        created_at=now, last_error="")
+    for name, content_type, data in attachments:
+        row.attachments.append(OutboundAttachment(filename=name, content_type=content_type, data=data))
     db.session.add(row)
     db.session.add(Message(inquiry=inquiry, direction="out", channel="email", kind=kind,
                            author_id=actor.id if actor else None, from_addr=_sender()[1],

@@ -113,6 +113,17 @@ def review_accepted(inquiry: Inquiry, facts: Facts) -> DomainError | None:
     return ReviewNotAccepted()
 
 
+def _journey_gates() -> dict:
+    """The later steps' gates: a case leaves financial clearance once cleared (for scheduling,
+    or for the opinion being written on the online path), and an online opinion is with the
+    patient before its case goes on to follow-up."""
+    from .finance import financially_cleared
+    from .opinion import opinion_released
+    return {("financial_clearance", "scheduling"): financially_cleared,
+            ("financial_clearance", "in_care"): financially_cleared,
+            ("in_care", "follow_up"): opinion_released}
+
+
 #: What must be true before a case takes a move: (from, to) -> a check returning the error to
 #: refuse the move with (a ``DomainError``, 409 with its own code), or None. The journey strip
 #: shows the same error as the reason a step is blocked. Only these moves are checked: moving
@@ -120,6 +131,7 @@ def review_accepted(inquiry: Inquiry, facts: Facts) -> DomainError | None:
 GATES: dict[tuple[str, str], Callable[[Inquiry, Facts], DomainError | None]] = {
     ("records", "clinical_review"): records_complete,
     ("clinical_review", "financial_clearance"): review_accepted,
+    **{move: check for move, check in _journey_gates().items()},
 }
 
 

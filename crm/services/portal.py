@@ -13,7 +13,7 @@ from ..models.base import utcnow
 from .facts import Facts
 from .journey import patient_journey
 from .pipeline import path_for
-from . import audit, conversation, uploads
+from . import audit, care, conversation, uploads
 from .errors import ValidationError
 from .portal_links import EXPIRED, OK, resolve
 from .validation import clean_email
@@ -42,7 +42,8 @@ def page(link: PortalLink) -> dict:
             "messages": messages, "checklist": facts.checklist,
             "journey": patient_journey(inquiry, facts),
             "my_documents": [d for d in conversation.documents_of(inquiry) if d.source == "portal"],
-            "coordinator": inquiry.coordinator, "max_mb": current_app.config["MAX_UPLOAD_MB"]}
+            "coordinator": inquiry.coordinator, "max_mb": current_app.config["MAX_UPLOAD_MB"],
+            **care.portal_context(inquiry, facts)}  # appointments, the travel plan, the estimate, the opinion
 
 
 def item_choices(link: PortalLink) -> list[tuple[str, str]]:

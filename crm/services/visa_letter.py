@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -78,7 +78,8 @@ def letter_html(inquiry: Inquiry, *, actor: User) -> str:
                            for c in plan.companions],
             "lang": "en", "dir": "ltr",
         }
-        return render_template("letters/visa.html", **context)
+        # the app's templates, without the web's context processors: a job or the CLI may make it too
+        return current_app.jinja_env.get_template("letters/visa.html").render(context)
 
 
 def render_pdf(html: str) -> bytes:

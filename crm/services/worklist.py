@@ -285,10 +285,12 @@ def is_stalled(inquiry: Inquiry, now: datetime | None = None) -> bool:
     return inquiry.stage != CLOSED and (now or utcnow()) - inquiry.stage_entered_at > STALLED_AFTER
 
 
-def timeline(inquiry: Inquiry, *, reviews: list[ClinicalReview] | None = None) -> list[dict]:
+def timeline(inquiry: Inquiry, *, reviews: list[ClinicalReview] | None = None,
+             care: dict | None = None) -> list[dict]:
     """Everything that happened on the case, newest first.
 
-    :param reviews: the case's review rounds, when the caller has loaded them."""
+    :param reviews: the case's review rounds, when the caller has loaded them.
+    :param care: ``services.care.load``'s data, when the caller has loaded it."""
     entries = []
     for change in db.session.scalars(select(StageChange).where(StageChange.inquiry_id == inquiry.id)
                                      .options(joinedload(StageChange.actor))):
@@ -328,6 +330,8 @@ def timeline(inquiry: Inquiry, *, reviews: list[ClinicalReview] | None = None) -
                             "review": review, "text": review.reason, "id": f"w{review.id}",
                             "items": [labels.RECORD_ITEM_LABELS.get(key, key)
                                       for key in review.requested_items or []]})
+    from .care import timeline_entries  # money, appointments, travel, the online opinion
+    entries.extend(timeline_entries(inquiry, care))
     entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
     return entries
 

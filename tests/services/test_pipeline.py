@@ -16,6 +16,8 @@ def test_in_person_case_walks_every_stage_to_closed(factory, db):
         assert stage in pipeline.allowed_moves(inquiry, coordinator)
         if inquiry.stage == "clinical_review":
             factory.accept(inquiry, coordinator)
+        if inquiry.stage == "financial_clearance":
+            factory.clear_finance(inquiry, coordinator)
         move(inquiry, stage, coordinator)
     move(inquiry, "closed", coordinator, outcome="completed", note="Back home, doing well")
     assert inquiry.stage == "closed" and inquiry.outcome == "completed"
@@ -32,6 +34,7 @@ def test_online_second_opinion_skips_scheduling_and_travel(factory):
     assert pipeline.allowed_moves(inquiry, coordinator) == ["in_care", "clinical_review", "closed"]
     with pytest.raises(TransitionNotAllowed):
         move(inquiry, "scheduling", coordinator)
+    factory.clear_finance(inquiry, coordinator)
     move(inquiry, "in_care", coordinator)
     assert inquiry.stage == "in_care"
 

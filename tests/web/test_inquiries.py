@@ -143,6 +143,13 @@ def test_a_case_goes_from_new_to_closed_through_the_ui(client, coordinator, fact
                 "version": version})
             assert response.status_code == 303
             version += 1
+        if stage == "scheduling":  # an insurer pays: the case is financially cleared first
+            page = client.get(f"/inquiries/{inquiry.id}")
+            assert client.post(f"/inquiries/{inquiry.id}/finance", data={
+                "csrf_token": csrf_from(page), "fin-payer_type": "insurance", "fin-insurer": "Bupa Global",
+                "fin-precert_required": "no"}).status_code == 303
+            assert client.post(f"/inquiries/{inquiry.id}/finance/clear",
+                               data={"csrf_token": csrf_from(page)}).status_code == 303
         response = move(client, inquiry.id, stage, version)
         assert response.status_code == 303, stage
         version += 1

@@ -1,0 +1,260 @@
+"""The journey's later steps through the screens: who pays, appointments, the travel plan and
+visa letter, the online opinion; the portal in the patient's language; bad input refused with a
+clear message and nothing saved; passports masked; a fixed number of queries."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from babel.dates import format_datetime
+from sqlalchemy import event, select
+
+from crm.models import Appointment, Document, FinancialClearance, OutboundMail, TravelPlan
+from crm.models.base import utcnow
+from crm.services import appointments, finance, opinion, travel
+from tests.conftest import AuthActions, csrf_from
+from tests.web.test_portal import PDF
+
+PORTAL_PATH = re.compile(r"/p/([A-Za-z0-9_.\-]+)")
+BOSTON = ZoneInfo("America/New_York")
+PLAN = {"trip-arrival_date": "2031-03-10", "trip-departure_date": "2031-03-24", "trip-lodging": "Longwood Inn",
+        "trip-passport_name": "LAYLA HADDAD", "trip-passport_number": "K12345678", "trip-passport_country": "SA",
+        "trip-passport_expires_on": "2033-01-01"}
+
+
+@pytest.fixture
+def coordinator(factory, auth):
+    user = factory.user(centers=("cardiology",))
+    auth.login(user)
+    return user
+
+
+def post(client, inquiry_id, path, data):
+    page = client.get(f"/inquiries/{inquiry_id}")
+    assert page.status_code == 200
+    return client.post(f"/inquiries/{inquiry_id}/{path}", data={"csrf_token": csrf_from(page), **data})
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def portal_token(db, inquiry) -> str:
+    db.session.expire_all()
+    mail = db.session.scalars(select(OutboundMail).where(OutboundMail.inquiry_id == inquiry.id)
+                              .order_by(OutboundMail.id.desc())).first()
+    return PORTAL_PATH.search(mail.body_text).group(1)
+
+
+# --- bad input: a clear message by its field, nothing saved, never a 500 -----------------------
+
+def test_an_unknown_currency_is_refused_by_its_field(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    response = post(client, inquiry.id, "finance", {"fin-payer_type": "self_pay", "fin-estimate": "20000",
+                                                     "fin-deposit": "5000", "fin-patient_currency": "XYZ"})
+    assert response.status_code == 422
+    assert "“XYZ” is not a currency code we know" in html(response)
+    assert 'id="fin-patient_currency-error"' in html(response)
+    assert db.session.scalars(select(FinancialClearance).where(FinancialClearance.inquiry_id == inquiry.id)).all() == []
+
+
+def test_an_appointment_in_the_past_is_refused(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    yesterday = (utcnow() - timedelta(days=1)).astimezone(BOSTON)
+    response = post(client, inquiry.id, "appointment", {"date": yesterday.date().isoformat(), "time": "09:30",
+                                                         "location": "Heart Center", "center": "cardiology",
+                                                         "duration": "60"})
+    assert response.status_code == 422 and "This time is in the past" in html(response)
+    assert db.session.scalars(select(Appointment).where(Appointment.inquiry_id == inquiry.id)).all() == []
+
+
+def test_a_departure_before_the_arrival_is_refused(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    response = post(client, inquiry.id, "travel-plan", {**PLAN, "trip-departure_date": "2031-03-01"})
+    assert response.status_code == 422
+    assert "The departure cannot be before the arrival" in html(response)
+    assert db.session.scalars(select(TravelPlan).where(TravelPlan.inquiry_id == inquiry.id)).all() == []
+
+
+def test_a_visa_letter_without_passport_data_is_refused_clearly(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    response = post(client, inquiry.id, "visa-letter", {})
+    assert response.status_code == 303
+    page = html(client.get(f"/inquiries/{inquiry.id}"))
+    assert "Record the travel plan and the patient&#39;s passport first." in page
+    assert db.session.scalars(select(Document).where(Document.inquiry_id == inquiry.id)).all() == []
+
+
+def test_without_weasyprint_the_page_says_so_instead_of_failing(client, coordinator, factory, db, monkeypatch):
+    import sys
+    inquiry = factory.inquiry()
+    assert post(client, inquiry.id, "travel-plan", PLAN).status_code == 303
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    response = post(client, inquiry.id, "visa-letter", {})
+    assert response.status_code == 303
+    assert "libpango-1.0-0" in html(client.get(f"/inquiries/{inquiry.id}"))
+
+
+# --- passports ----------------------------------------------------------------------------------
+
+def test_passports_are_masked_and_whole_only_for_the_cases_coordinators(client, coordinator, factory, db, app):
+    inquiry = factory.inquiry()
+    assert post(client, inquiry.id, "travel-plan", PLAN).status_code == 303
+    page = html(client.get(f"/inquiries/{inquiry.id}"))
+    assert "K12345678" not in page and "••••••678" in page
+    assert "K12345678" in html(client.get(f"/inquiries/{inquiry.id}/travel-plan/passports"))
+    assert post(client, inquiry.id, "visa-letter", {}).status_code == 303
+    letter = travel.plan_of(inquiry).visa_letter
+    assert client.get(f"/inquiries/{inquiry.id}/documents/{letter.id}").status_code == 200
+
+    manager = app.test_client()
+    AuthActions(manager).login(factory.user(role="manager"))
+    page = html(manager.get(f"/inquiries/{inquiry.id}"))
+    assert "K12345678" not in page and "••••••678" in page
+    assert manager.get(f"/inquiries/{inquiry.id}/travel-plan/passports").status_code == 403
+    assert manager.get(f"/inquiries/{inquiry.id}/documents/{letter.id}").status_code == 404
+
+
+# --- the case page's speed ------------------------------------------------------------------------
+
+def count_queries(db, action) -> int:
+    statements = []
+    engine = db.session.get_bind()
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert action().status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return len(statements)
+
+
+def test_the_case_page_makes_as_many_queries_with_many_appointments_companions_and_payments(
+        client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    when = utcnow() + timedelta(days=40)
+
+    def add_one(n):
+        appointments.book(inquiry, actor=coordinator, when=when + timedelta(days=n), location=f"Room {n}")
+        travel.add_companion(inquiry, {"full_name": f"Companion {n}", "relationship": "relative",
+                                       "passport_number": f"P{n:07d}", "passport_country": "SA"}, actor=coordinator)
+        finance.add_entry(inquiry, "payment", "100", actor=coordinator)
+        db.session.commit()
+
+    finance.save(inquiry, {"payer_type": "self_pay", "estimate": "20000", "deposit": "5000"}, actor=coordinator)
+    add_one(0)
+    few = count_queries(db, lambda: client.get(f"/inquiries/{inquiry.id}"))
+    for n in range(1, 6):
+        add_one(n)
+    assert count_queries(db, lambda: client.get(f"/inquiries/{inquiry.id}")) == few
+
+
+# --- walked through as a patient would ---------------------------------------------------------
+
+def test_an_in_person_case_in_portuguese_appointment_travel_and_estimate(client, coordinator, factory, db, app):
+    inquiry = factory.inquiry(preferred_language="pt-BR", timezone="America/Sao_Paulo", country="BR")
+    factory.walk(inquiry, "financial_clearance", coordinator)
+    # self-pay: an estimate in USD and in reais, a deposit; paid, then cleared
+    assert post(client, inquiry.id, "finance", {"fin-payer_type": "self_pay", "fin-estimate": "20000",
+                                                 "fin-deposit": "5000"}).status_code == 303
+    refused = post(client, inquiry.id, "transition", {"to": "scheduling", "version": inquiry.version})
+    assert refused.status_code == 303
+    assert "not financially cleared" in html(client.get(f"/inquiries/{inquiry.id}"))
+    assert post(client, inquiry.id, "finance/entries", {"ledger-kind": "payment", "ledger-amount": "5000"}
+                ).status_code == 303
+    assert post(client, inquiry.id, "finance/clear", {}).status_code == 303
+    db.session.refresh(inquiry)
+    assert post(client, inquiry.id, "transition", {"to": "scheduling", "version": inquiry.version}
+                ).status_code == 303
+    # an appointment, mailed in Portuguese with the patient's own time and a calendar file
+    when = datetime(2031, 3, 14, 9, 30, tzinfo=BOSTON)
+    assert post(client, inquiry.id, "appointment", {"date": "2031-03-14", "time": "09:30", "center": "cardiology",
+                                                     "duration": "60", "location": "Heart Center",
+                                                     "clinician": "Dr. Adams"}).status_code == 303
+    [appointment] = appointments.appointments_of(inquiry)
+    token = portal_token(db, inquiry)
+    patient = app.test_client()
+    portal = html(patient.get(f"/p/{token}"))
+    assert format_datetime(when.astimezone(ZoneInfo("America/Sao_Paulo")), "full", locale="pt_BR") in portal
+    ics = patient.get(f"/p/{token}/appointments/{appointment.id}.ics")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    assert icalendar.Calendar.from_ical(ics.data).events[0].start == when
+    assert patient.get(f"/p/{token}/appointments/999999.ics").status_code == 404
+    # the travel plan: the patient corrects a date that cannot be, then confirms with a new flight
+    assert post(client, inquiry.id, "travel-plan", PLAN).status_code == 303
+    page = patient.get(f"/p/{token}")
+    bad = patient.post(f"/p/{token}/travel", data={"csrf_token": csrf_from(page), "trip-arrival_date": "2031-03-10",
+                                                   "trip-departure_date": "2031-03-02"})
+    assert bad.status_code == 422 and 'id="trip-departure_date-error"' in html(bad)
+    good = patient.post(f"/p/{token}/travel", data={"csrf_token": csrf_from(page), "trip-arrival_date": "2031-03-10",
+                                                    "trip-departure_date": "2031-03-24",
+                                                    "trip-arrival_flight": "LA 8084"})
+    assert good.status_code == 303
+    db.session.expire_all()
+    plan = travel.plan_of(inquiry)
+    assert plan.patient_confirmed_at is not None and plan.arrival_flight == "LA 8084"
+    assert "K12345678" not in html(patient.get(f"/p/{token}"))  # masked for the patient too
+
+
+def test_an_online_opinion_in_chinese_is_read_in_the_portal_and_answered_by_an_addendum(
+        client, coordinator, factory, db, app):
+    inquiry = factory.inquiry(service="second_opinion_online", preferred_language="zh-Hans",
+                              timezone="Asia/Shanghai", country="CN")
+    factory.walk(inquiry, "in_care", coordinator)
+    page = html(client.get(f"/inquiries/{inquiry.id}"))
+    assert 'id="appointments"' not in page and 'id="travel-plan"' not in page  # no travel steps online
+    assert post(client, inquiry.id, "opinion", {"opinion-physician_questions": "Is surgery needed?",
+                                                 "opinion-specialist_name": "Dr. Lee"}).status_code == 303
+    page = client.get(f"/inquiries/{inquiry.id}")
+    from io import BytesIO
+    upload = client.post(f"/inquiries/{inquiry.id}/opinion/file", data={
+        "csrf_token": csrf_from(page), "opfile-file": (BytesIO(PDF), "opinion.pdf")},
+        content_type="multipart/form-data")
+    assert upload.status_code == 303
+    request = opinion.opinion_of(inquiry)
+    token = portal_token(db, inquiry)
+    patient = app.test_client()
+    doc_id = request.opinion_document.id
+    assert patient.get(f"/p/{token}/documents/{doc_id}").status_code == 404  # not released yet
+    assert post(client, inquiry.id, "opinion/release", {}).status_code == 303
+    [ready] = db.session.scalars(select(OutboundMail).where(OutboundMail.inquiry_id == inquiry.id,
+                                                            OutboundMail.kind == "opinion_ready")).all()
+    assert ready.language == "zh-Hans"
+    download = patient.get(f"/p/{token}/documents/{doc_id}")
+    assert download.status_code == 200 and download.data == PDF
+    page = patient.get(f"/p/{token}")
+    asked = patient.post(f"/p/{token}/opinion/questions", data={"csrf_token": csrf_from(page),
+                                                                "ask-question": "我可以坐飞机吗？"})
+    assert asked.status_code == 303
+    db.session.expire_all()
+    [question] = opinion.opinion_of(inquiry).addenda
+    assert question.asked_by == "patient" and question.question == "我可以坐飞机吗？"
+    # the patient decides to come after all
+    db.session.refresh(inquiry)
+    assert post(client, inquiry.id, "opinion/convert", {"version": inquiry.version}).status_code == 303
+    db.session.expire_all()
+    assert inquiry.service == "second_opinion_in_person"
+    assert "in-person second opinion" in html(client.get(f"/inquiries/{inquiry.id}"))
+
+
+def test_the_portal_makes_as_many_queries_with_many_appointments(client, coordinator, factory, db, app):
+    inquiry = factory.inquiry(preferred_language="pt-BR", timezone="America/Sao_Paulo")
+    travel.save_plan(inquiry, {"arrival_date": "2031-03-10", "lodging": "Inn"}, actor=coordinator)
+    when = utcnow() + timedelta(days=40)
+    appointments.book(inquiry, actor=coordinator, when=when, location="Room 0")
+    db.session.commit()
+    token = portal_token(db, inquiry)
+    patient = app.test_client()
+    few = count_queries(db, lambda: patient.get(f"/p/{token}"))
+    for n in range(1, 6):
+        appointments.book(inquiry, actor=coordinator, when=when + timedelta(days=n), location=f"Room {n}")
+        travel.add_companion(inquiry, {"full_name": f"Companion {n}", "relationship": "friend"}, actor=coordinator)
+    db.session.commit()
+    token = portal_token(db, inquiry)
+    assert count_queries(db, lambda: patient.get(f"/p/{token}")) == few
