@@ -105,7 +105,7 @@ def send_estimate(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/appointments/<int:appointment_id>/confirm", methods=["POST"])
 def confirm_appointment(inquiry_id: int, appointment_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     return _act(inquiry_id, "appointments",
                 lambda: appointments.confirm(inquiry, appointment_id, actor=current_user),
                 _("The appointment is confirmed and on its way to the patient, with its calendar file."))
@@ -113,7 +113,7 @@ def confirm_appointment(inquiry_id: int, appointment_id: int):
 
 @bp.route("/<int:inquiry_id>/appointments/<int:appointment_id>/cancel", methods=["POST"])
 def cancel_appointment(inquiry_id: int, appointment_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     return _act(inquiry_id, "appointments",
                 lambda: appointments.cancel(inquiry, appointment_id, actor=current_user),
                 _("The appointment is cancelled."))
@@ -210,7 +210,7 @@ def make_visa_letter(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/visa-letter/send", methods=["POST"])
 def send_visa_letter(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     if not travel.can_see_passports(current_user, inquiry):
         abort(403)
     return _act(inquiry_id, "travel-plan", lambda: visa_letter.send(inquiry, actor=current_user),
@@ -221,7 +221,7 @@ def send_visa_letter(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/opinion", methods=["POST"])
 def save_opinion_request(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     form = OpinionRequestForm()
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in ("physician_questions", "specialist_name", "specialty")}
@@ -234,7 +234,7 @@ def save_opinion_request(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/opinion/file", methods=["POST"])
 def upload_opinion(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     form = OpinionFileForm()
     if form.validate_on_submit():
         def upload():
@@ -251,14 +251,14 @@ def upload_opinion(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/opinion/release", methods=["POST"])
 def release_opinion(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     return _act(inquiry_id, "opinion", lambda: opinion.release(inquiry, actor=current_user),
                 _("The patient is told, in their language, that the opinion is ready on their page."))
 
 
 @bp.route("/<int:inquiry_id>/opinion/questions", methods=["POST"])
 def ask_opinion_question(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     form = OpinionQuestionForm()
     if form.validate_on_submit():
         saved, _addendum = save_with(form, lambda: opinion.ask(inquiry, form.question.data, asked_by="physician",
@@ -271,7 +271,7 @@ def ask_opinion_question(inquiry_id: int):
 
 @bp.route("/<int:inquiry_id>/opinion/addenda", methods=["POST"])
 def answer_opinion_question(inquiry_id: int):
-    inquiry = get_inquiry(current_user, inquiry_id)
+    inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     form = AddendumForm()
     form.addendum.choices = []
     if form.validate_on_submit():

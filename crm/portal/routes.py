@@ -140,6 +140,7 @@ from flask_babel import lazy_gettext as _l  # noqa: E402
 
 from ..services import appointments, audit, opinion, travel, uploads  # noqa: E402
 from ..services.care import portal_context  # noqa: E402
+from ..main.forms import save_with  # noqa: E402
 from ..services.errors import NotFound  # noqa: E402
 from ..services.portal_links import resolve as resolve_link  # noqa: E402
 from .forms import PortalQuestionForm, PortalTravelForm  # noqa: E402
@@ -219,13 +220,8 @@ def confirm_travel(token: str):
     form = PortalTravelForm()
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in (*travel.PATIENT_FIELDS, "message")}
-        try:
-            travel.confirm_by_patient(link.inquiry, data)
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _plan = save_with(form, lambda: travel.confirm_by_patient(link.inquiry, data))
+        if saved:
             flash(_("Thank you. Your care coordinator sees your travel details now."), "success")
             return redirect(url_for(".view", token=token) + "#travel"), 303
     return _page_again(token, _open(token), travel_form=form)
@@ -238,13 +234,9 @@ def ask_question(token: str):
         return _expired()
     form = PortalQuestionForm()
     if form.validate_on_submit():
-        try:
-            opinion.ask(link.inquiry, form.question.data, asked_by="patient")
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _question = save_with(form, lambda: opinion.ask(link.inquiry, form.question.data,
+                                                               asked_by="patient"))
+        if saved:
             flash(_("Thank you. The specialist will answer your question in an addendum to your opinion."),
                   "success")
             return redirect(url_for(".view", token=token) + "#opinion"), 303
