@@ -110,7 +110,7 @@ def confirm(inquiry: Inquiry, appointment_id, *, actor: User) -> Appointment:
 
 def _confirm(inquiry: Inquiry, appointment: Appointment, *, actor: User) -> None:
     now = utcnow()
-    appointment.state, appointment.confirmed_at = CONFIRMED, now
+    appointment.state, appointment.confirmed_at, appointment.confirmed_by_id = CONFIRMED, now, actor.id
     db.session.flush()
     conversation.send_appointment(inquiry, appointment, actor=actor,
                                   attachments=[attachment(appointment, inquiry)])
@@ -124,7 +124,7 @@ def cancel(inquiry: Inquiry, appointment_id, *, actor: User) -> Appointment:
     if appointment.state == CANCELLED:
         raise ValidationError("appointment", _l("This appointment is cancelled already."))
     was_confirmed = appointment.state == CONFIRMED
-    appointment.state, appointment.cancelled_at = CANCELLED, utcnow()
+    appointment.state, appointment.cancelled_at, appointment.cancelled_by_id = CANCELLED, utcnow(), actor.id
     if was_confirmed:
         appointment.sequence += 1
         db.session.flush()

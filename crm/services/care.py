@@ -2,6 +2,8 @@
 loaded once for the case page, the portal and the timeline (a fixed number of queries)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -86,13 +88,16 @@ def timeline_entries(inquiry: Inquiry, loaded: dict | None = None) -> list[dict]
             raw.append((entry.created_at, entry.actor_id,
                         texts[entry.kind] % {"amount": money.format_money(entry.amount_minor, billing)}, f"fe{entry.id}"))
     for visit in data["appointments"]:
-        when = local_time(visit.starts_at, "medium")
-        raw.append((visit.created_at, visit.created_by_id, _("Appointment proposed: %(when)s", when=when), f"ap{visit.id}"))
+        when = local_time(visit.starts_at, "short")
+        if visit.confirmed_at is None or visit.confirmed_at - visit.created_at > timedelta(minutes=1):
+            raw.append((visit.created_at, visit.created_by_id, _("Appointment proposed: %(when)s", when=when),
+                        f"ap{visit.id}"))
         if visit.confirmed_at:
-            raw.append((visit.confirmed_at, None, _("Appointment confirmed and sent to the patient: %(when)s", when=when),
-                        f"ac{visit.id}"))
+            raw.append((visit.confirmed_at, visit.confirmed_by_id,
+                        _("Appointment confirmed and sent to the patient: %(when)s", when=when), f"ac{visit.id}"))
         if visit.cancelled_at:
-            raw.append((visit.cancelled_at, None, _("Appointment cancelled: %(when)s", when=when), f"ax{visit.id}"))
+            raw.append((visit.cancelled_at, visit.cancelled_by_id, _("Appointment cancelled: %(when)s", when=when),
+                        f"ax{visit.id}"))
     plan = data["plan"]
     if plan is not None:
         if plan.patient_confirmed_at:
