@@ -258,3 +258,31 @@ def test_the_portal_makes_as_many_queries_with_many_appointments(client, coordin
     db.session.commit()
     token = portal_token(db, inquiry)
     assert count_queries(db, lambda: patient.get(f"/p/{token}")) == few
+
+
+@pytest.mark.parametrize("path, data", [
+    ("finance", {"fin-payer_type": "lottery"}),
+    ("finance", {"fin-payer_type": "self_pay", "fin-estimate": "1e999", "fin-deposit": "NaN"}),
+    ("finance", {"fin-payer_type": "sponsor", "fin-sponsor_kind": "king", "fin-guarantee_valid_from": "2031-02-30"}),
+    ("finance/entries", {"ledger-kind": "gift", "ledger-amount": "-1"}),
+    ("appointment", {"date": "2031-02-30", "time": "25:99", "duration": "forever", "center": "mars"}),
+    ("travel-plan", {"trip-arrival_date": "tomorrow", "trip-passport_country": "XX", "trip-passport_number": "💥"}),
+    ("travel-plan/companions", {"companion-relationship": "boss", "companion-date_of_birth": "3000-01-01"}),
+    ("travel-plan/companions/999999/remove", {}),
+    ("appointments/999999/confirm", {}),
+    ("opinion", {"opinion-specialist_name": "x" * 500}),
+    ("opinion/addenda", {"answer-addendum": "abc"}),
+])
+def test_nonsense_gets_a_message_never_a_server_error(client, coordinator, factory, db, path, data):
+    inquiry = factory.inquiry(service="second_opinion_online" if path.startswith("opinion") else "treatment")
+    response = post(client, inquiry.id, path, data)
+    assert response.status_code in (303, 422), response.status_code
+    page = html(response) if response.status_code == 422 else html(client.get(f"/inquiries/{inquiry.id}"))
+    assert "alert" in page or "invalid-feedback" in page
+
+
+def test_opinion_steps_on_an_in_person_case_are_refused_by_name(client, coordinator, factory, db):
+    inquiry = factory.inquiry(service="treatment")
+    response = post(client, inquiry.id, "opinion", {"opinion-physician_questions": "Why?"})
+    assert response.status_code == 422 and "This is not an online second opinion." in html(response)
+    assert opinion.opinion_of(inquiry) is None
