@@ -452,6 +452,30 @@ def scheduler_command(info: ScriptInfo, once):
     run_forever(app, stop)
 
 
+# --- crm check [--deploy]: the settings, read without starting the app ---------------------
+
+@click.command("check")
+@click.option("--deploy", is_flag=True, help="Also report each setting that is insecure in production.")
+def check_command(deploy):
+    """Check the settings; with --deploy, each insecure production setting, one line each."""
+    from flask_babel import gettext as _
+
+    from .services.deploy_check import report
+    try:
+        problems = report(deploy=deploy)
+    except ConfigError as error:
+        raise OperatorError(str(error)) from None
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(_("OK: no insecure production setting found.") if deploy
+               else _("OK: the settings can be used."))
+
+
+main.add_command(check_command)  # on the group itself: it runs even when the app cannot start
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, tokens_cli, export_cli, centers_cli, mail_cli):
         app.cli.add_command(group)
