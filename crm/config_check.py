@@ -43,6 +43,14 @@ def check(config: Mapping) -> None:
     check_calendar(config)
     check_money(config)
     check_mrn_pattern(config.get("MRN_PATTERN"), config.get("MRN_EXAMPLE"))
+    check_encryption(config)
+
+
+def check_encryption(config: Mapping) -> None:
+    """CRM_ENCRYPTION_KEY and CRM_ENCRYPTION_OLD_KEYS (production refuses to start without a key)."""
+    from .services.crypto import check as check_keys
+
+    check_keys(config)
 
 
 def check_mrn_pattern(pattern, example) -> None:

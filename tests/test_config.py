@@ -11,6 +11,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     with pytest.raises(RuntimeError, match="CRM_SECRET_KEY"):
         create_app("production")
     monkeypatch.setenv("CRM_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("CRM_ENCRYPTION_KEY", "k8K2mJv0yJ0wq1T2oC1c3b5pH1d3v9mXb8fQw6yR2sE=")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
