@@ -101,7 +101,7 @@ class DevelopmentConfig(Config):
     """``make run``: a local SQLite database and a fixed development key."""
 
     ENV_NAME = "development"
-    SECRET_KEY = "dev-only-not-secret"
+    SECRET_KEY = "dev-only-not-secret"  # nosec B105 - known to crm check --deploy, which refuses it
 
 
 class TestingConfig(Config):
@@ -109,7 +109,7 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    SECRET_KEY = "test-only-not-secret"  # nosec B105 - known to crm check --deploy, which refuses it
     DATABASE_URL = "sqlite://"
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"

@@ -24,7 +24,8 @@ ASKED_BY_LABELS = {"patient": _l("asked by the patient"), "physician": _l("asked
 CORRECTED_LABELS = {"arrival_date": _l("arrival date"), "departure_date": _l("departure date"),
                     "arrival_flight": _l("arrival flight"), "departure_flight": _l("departure flight"),
                     "special_needs": _l("special needs")}
-assert set(CORRECTED_LABELS) == set(PATIENT_FIELDS)
+if set(CORRECTED_LABELS) != set(PATIENT_FIELDS):  # checked at import, also under python -O
+    raise RuntimeError("CORRECTED_LABELS must name each of travel.PATIENT_FIELDS")
 
 
 def _corrected(names) -> str:

@@ -378,7 +378,7 @@ def _on_execute(state):
     if state.is_delete:
         if name == "patients":
             return None  # a patient with inquiries cannot be deleted (foreign key)
-        raise UntrackedWrite(f"a bulk DELETE from {name} would change the dashboard's counts: "
+        raise UntrackedWrite(f"a bulk DELETE from {name} would change the dashboard's counts: "  # nosec B608 - a message
                              "delete through the ORM")
     if name == "patients":
         return None

@@ -16,7 +16,7 @@ from .centers import ensure_default_centers
 from .pipeline import CLOSED, path_for
 from .users import hash_password
 
-DEMO_PASSWORD = "itinera-demo"
+DEMO_PASSWORD = "itinera-demo"  # nosec B105 - the demo accounts' password, printed by crm demo
 DEMO_LOGINS = {"password": DEMO_PASSWORD,
                "accounts": [(email, role) for email, _n, role, _c, _l in data.STAFF]}
 STAGE_WEIGHTS = {"new": 7, "intake": 9, "records": 14, "clinical_review": 10,
@@ -63,8 +63,8 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
               today: datetime | None = None) -> dict:
     """Create ``count`` inquiries with their patients and histories. Same seed and day, same
     data. Commits in batches, so that 100,000 inquiries fit in memory and in a minute."""
-    rng = random.Random(seed)
-    answers = random.Random(f"{seed}:answers")  # its own draws: the rest of the data stays as it was
+    rng = random.Random(seed)  # nosec B311 - synthetic data, the same for a seed: no secret
+    answers = random.Random(f"{seed}:answers")  # nosec B311 - its own draws: the rest stays as it was
     ensure_default_centers()
     staff = ensure_demo_staff()
     db.session.commit()
@@ -237,7 +237,7 @@ def _sync_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for table in ("patients", "inquiries", "stage_changes", "notes", "tasks", "users", "centers"):
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        db.session.execute(text(  # nosemgrep: itinera-sql-string-formatting - the names of the tuple above
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608 - table names above
             f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
     db.session.commit()

@@ -96,7 +96,7 @@ def parse_amount(value, currency: str, field: str, errors: dict, *, required: bo
 
 
 def format_money(minor: int | None, currency: str) -> str:
-    """Minor units of ``currency`` in the current locale: "US$ 1.234,50", "‏1,234.50 ر.س.‏"."""
+    """Minor units of ``currency`` in the current locale: "US$ 1.234,50", "\u200f1,234.50 ر.س.\u200f"."""
     if minor is None:
         return ""
     return format_currency(to_major(minor, currency), currency)

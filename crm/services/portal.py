@@ -85,7 +85,7 @@ def upload(link: PortalLink, file, item_value: str | None):
     return document
 
 
-def send_fresh_link(email: str, token: str = "") -> None:
+def send_fresh_link(email: str, token: str = "") -> None:  # nosec B107 - a portal link, not a password
     """A fresh link by mail, only to the address on file, and only when ``email`` is it. The
     caller answers the same whatever happens: the page reveals nothing."""
     errors: dict = {}
