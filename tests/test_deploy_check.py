@@ -7,6 +7,7 @@ import secrets
 import pytest
 
 from config import DevelopmentConfig, TestingConfig
+from crm.services.crypto import DEVELOPMENT_KEY
 from tests.crm_process import crm, crm_many, environment
 
 GOOD = {"CRM_ENV": "production", "CRM_SECRET_KEY": secrets.token_urlsafe(48),
@@ -31,6 +32,7 @@ INSECURE = [
     ({"CRM_ENCRYPTION_KEY": "not a key at all!"}, ["CRM_ENCRYPTION_KEY"]),
     ({"CRM_ENCRYPTION_KEY": base64.b64encode(os.urandom(16)).decode()}, ["CRM_ENCRYPTION_KEY"]),
     ({"CRM_ENCRYPTION_KEY": base64.b64encode(bytes(32)).decode()}, ["CRM_ENCRYPTION_KEY"]),
+    ({"CRM_ENCRYPTION_KEY": base64.b64encode(DEVELOPMENT_KEY).decode()}, ["CRM_ENCRYPTION_KEY", "development"]),
     ({"CRM_DATABASE_URL": "sqlite:///{tmp}/crm.sqlite3"}, ["CRM_DATABASE_URL", "SQLite"]),
     ({"CRM_BASE_URL": "http://crm.hospital.example"}, ["CRM_BASE_URL", "https://"]),
     ({"CRM_SMTP_URL": "smtp://crm:pw@smtp.hospital.example:25"}, ["CRM_SMTP_URL", "smtp://"]),

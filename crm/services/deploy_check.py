@@ -3,8 +3,6 @@ told in one line (debug, the secret and encryption keys, SQLite, links, mail and
 without TLS)."""
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -20,8 +18,6 @@ MIN_SECRET_LENGTH = 32
 #: 32 random hexadecimal characters give 95 to 115 bits, ``secrets.token_urlsafe(48)`` about
 #: 350; a repeated word or pattern far less.
 MIN_SECRET_BITS = 80
-#: The encryption key is the base64 of this many bytes (AES-256-GCM).
-ENCRYPTION_KEY_BYTES = 32
 #: 32 random bytes have about 28 distinct values; fewer than this is a pattern, not a key.
 MIN_DISTINCT_KEY_BYTES = 16
 #: Placeholders people put in a configuration file.
@@ -79,31 +75,22 @@ def check_secret_key(config: Mapping) -> str | None:
     return None
 
 
-def decoded_key(value: str) -> bytes | None:
-    """The bytes of a base64 (standard or URL-safe, padded or not) value, or None."""
-    text = value.strip()
-    padded = text + "=" * (-len(text) % 4)
-    for altchars in (None, b"-_"):
-        try:
-            return base64.b64decode(padded, altchars=altchars, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-    return None
-
-
 def check_encryption_key(config: Mapping) -> str | None:
+    from config import ConfigError
+
+    from .crypto import DEVELOPMENT_KEY, parse_key
     key = config.get("ENCRYPTION_KEY")
     if not key:
         return _("CRM_ENCRYPTION_KEY is not set: documents and passport numbers need it to be stored "
                  "encrypted; set it to the base64 of 32 random bytes (%(hint)s).", hint=ENCRYPTION_HINT)
-    key = str(key)
-    if key in known_defaults("ENCRYPTION_KEY"):
-        return _("CRM_ENCRYPTION_KEY is a known development key: anyone could read the documents and "
-                 "passport numbers; set the base64 of 32 random bytes (%(hint)s).", hint=ENCRYPTION_HINT)
-    raw = decoded_key(key)
-    if raw is None or len(raw) != ENCRYPTION_KEY_BYTES:
+    try:
+        raw = parse_key(key, "CRM_ENCRYPTION_KEY")
+    except ConfigError:
         return _("CRM_ENCRYPTION_KEY is not the base64 of 32 bytes: set the base64 of 32 random bytes "
                  "(%(hint)s).", hint=ENCRYPTION_HINT)
+    if raw == DEVELOPMENT_KEY or str(key) in known_defaults("ENCRYPTION_KEY"):
+        return _("CRM_ENCRYPTION_KEY is the known development key: anyone could read the documents and "
+                 "passport numbers; set the base64 of 32 random bytes (%(hint)s).", hint=ENCRYPTION_HINT)
     if len(set(raw)) < MIN_DISTINCT_KEY_BYTES:
         return _("CRM_ENCRYPTION_KEY is not random (a repeated pattern of bytes): set the base64 of 32 "
                  "random bytes (%(hint)s).", hint=ENCRYPTION_HINT)
