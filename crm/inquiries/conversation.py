@@ -2,6 +2,8 @@
 and travel details, a new portal link; documents for staff only."""
 from __future__ import annotations
 
+import io
+
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -118,10 +120,10 @@ def document(inquiry_id: int, document_id: int):
     doc = conversation.get_document(inquiry, document_id)
     if doc.kind == "visa_letter" and not travel.can_see_passports(current_user, inquiry):
         raise NotFound()  # it holds passport numbers whole
-    path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
+    data = uploads.read_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)  # decrypted
     audit.record("download", actor=current_user, inquiry=inquiry, detail=f"document={doc.id}")
     db.session.commit()
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename,
-                         max_age=0)
+    response = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=True,
+                         download_name=doc.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

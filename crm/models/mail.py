@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
+from ..services.crypto import EncryptedBytes
 from .base import UTCDateTime, utcnow
 
 #: What ingestion did with a received message.
@@ -33,7 +34,8 @@ class InboundMail(db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="")
     inquiry_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id", ondelete="SET NULL"))
     size: Mapped[int] = mapped_column(default=0)
-    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    #: encrypted (its attachments are patients' documents): AES-GCM, ``CRM_ENCRYPTION_KEY``
+    raw: Mapped[bytes] = deferred(mapped_column(EncryptedBytes("inbound_mail.raw")))
 
     inquiry: Mapped["Inquiry | None"] = relationship()  # noqa: F821
 
@@ -86,7 +88,8 @@ class OutboundAttachment(db.Model):
     mail_id: Mapped[int] = mapped_column(ForeignKey("outbound_mail.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    #: encrypted, as the documents it is a copy of
+    data: Mapped[bytes] = deferred(mapped_column(EncryptedBytes("outbound_attachments.data")))
 
     mail: Mapped[OutboundMail] = relationship(back_populates="attachments")
 

@@ -135,6 +135,8 @@ def too_large(error):
 # --- the journey's later steps: appointments' calendar files, the travel plan to confirm, the
 # written opinion and the visa letter to read, a question on the opinion ---
 
+import io  # noqa: E402
+
 from flask import send_file  # noqa: E402
 from flask_babel import lazy_gettext as _l  # noqa: E402
 
@@ -201,13 +203,14 @@ def document(token: str, document_id: int):
     try:
         if doc is None:
             raise NotFound()
-        path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
+        data = uploads.read_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)  # decrypted
     except NotFound:
         db.session.rollback()
         return _expired()[0], 404
     audit.record("download", actor=None, inquiry=link.inquiry, origin="portal", detail=f"document={doc.id}")
     db.session.commit()
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename, max_age=0)
+    response = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=True,
+                         download_name=doc.filename, max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -34,7 +34,9 @@ VERSION = 1
 KEY_ID_SIZE = 4
 NONCE_SIZE = 12
 TAG_SIZE = 16
-HEADER_SIZE = len(MAGIC) + 1 + KEY_ID_SIZE + NONCE_SIZE
+#: magic, version and key id: what names the key
+PREFIX_SIZE = len(MAGIC) + 1 + KEY_ID_SIZE
+HEADER_SIZE = PREFIX_SIZE + NONCE_SIZE
 TEXT_PREFIX = "enc1:"
 KEY_SIZE = 32
 
@@ -199,6 +201,12 @@ def is_current(blob: bytes, *, keys: Keyring | None = None) -> bool:
     return is_encrypted(blob) and key_id(blob) == keys.current.hex_id
 
 
+def is_current_prefix(prefix: bytes, *, keys: Keyring | None = None) -> bool:
+    """Whether the first ``PREFIX_SIZE`` bytes of a value name the current key (version included)."""
+    keys = keys or keyring()
+    return prefix[:PREFIX_SIZE] == MAGIC + bytes([VERSION]) + keys.current.id
+
+
 def decrypt(blob: bytes, context: str | bytes, *, keys: Keyring | None = None) -> bytes:
     """The plaintext of ``blob``; ``DecryptionError`` if its key is unknown, it was altered, or it
     belongs to another context."""
@@ -207,7 +215,7 @@ def decrypt(blob: bytes, context: str | bytes, *, keys: Keyring | None = None) -
         raise DecryptionError("not an encrypted value")
     if blob[len(MAGIC)] != VERSION:
         raise DecryptionError(f"unknown ciphertext version {blob[len(MAGIC)]}")
-    prefix = blob[:len(MAGIC) + 1 + KEY_ID_SIZE]
+    prefix = blob[:PREFIX_SIZE]
     key = keys.key(prefix[len(MAGIC) + 1:])
     nonce = blob[len(prefix):HEADER_SIZE]
     try:

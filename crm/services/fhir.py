@@ -397,20 +397,14 @@ class _CaseBundle:
 
 
 def _sha1_of(doc: Document) -> str | None:
-    """The stored file's SHA-1 in base64, as FHIR's Attachment.hash wants it; None when the
-    file is gone, or is not the one received (its SHA-256 differs from the record's)."""
+    """The stored file's SHA-1 (of its plaintext) in base64, as FHIR's Attachment.hash wants it;
+    None when the file is gone, cannot be decrypted, or is not the one received (its SHA-256
+    differs from the record's)."""
     try:
-        path = uploads.open_stored(current_app.config["UPLOAD_DIR"], doc.storage_name)
-        sha1, sha256 = hashlib.sha1(usedforsecurity=False), hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                sha1.update(chunk)
-                sha256.update(chunk)
-    except (NotFound, OSError):
+        data = uploads.read_stored(current_app.config["UPLOAD_DIR"], doc.storage_name, sha256=doc.sha256)
+    except (NotFound, uploads.UnreadableFile, OSError):
         return None
-    if sha256.hexdigest() != doc.sha256:
-        return None
-    return base64.b64encode(sha1.digest()).decode()
+    return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
 
 
 def _instant(value: datetime | None) -> str | None:

@@ -1,6 +1,7 @@
-"""Files that patients send (portal uploads, mail attachments): checked by their content and
-stored under random names, each tied to the database transaction of the row that will point to
-it: a file outlives that transaction only if it commits."""
+"""Files that patients send (portal uploads, mail attachments) and that the center makes: checked
+by their content, encrypted (AES-256-GCM, bound to their random name) and stored under random
+names, each tied to the database transaction of the row that will point to it: a file outlives
+that transaction only if it commits."""
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
-from .errors import NotFound, ValidationError
+from . import crypto
+from .errors import DomainError, NotFound, ValidationError
 
 try:
     from lzma import LZMAError
@@ -64,9 +66,21 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, LZMAError, 
                EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 
 
+class UnreadableFile(DomainError):
+    """A stored file that cannot be decrypted (its key is not configured, or it was altered) or
+    is not the file received (its SHA-256 differs): a fault of the server, told without details
+    (503); the log says which file and why."""
+
+    code = "document_unreadable"
+    status = 503
+    default_message = _l("This document cannot be read on this server just now. "
+                         "An administrator has been told; please try again later.")
+
+
 @dataclass(frozen=True)
 class StoredFile:
-    """A file kept in the upload directory; ``content_type`` comes from its content."""
+    """A file kept in the upload directory (encrypted); ``content_type``, ``size`` and
+    ``sha256`` are those of its plaintext, found from its content."""
 
     storage_name: str
     filename: str
@@ -120,8 +134,8 @@ def check_content(data: bytes, *, max_bytes: int | None = None) -> str:
 
 
 def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_bytes: int,
-          session: Session | None = None) -> StoredFile:
-    """Check an upload (size, name, content) and write it under a new random name.
+          session: Session | None = None, keys: crypto.Keyring | None = None) -> StoredFile:
+    """Check an upload (size, name, content) and write it, encrypted, under a new random name.
 
     Nothing is written unless every check passes. The file appears whole or not at all
     (temporary file in the same directory, then rename), readable by its owner only. It
@@ -132,6 +146,7 @@ def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_byte
     :param max_bytes: the largest file accepted.
     :param session: the session of the row that will point to the file; by default the app's
         ``db.session`` (outside an app context the file is the caller's to keep or remove).
+    :param keys: the keyring; by default the app's (``CRM_ENCRYPTION_KEY``).
     """
     if not data:
         raise ValidationError(FIELD, _l("This file is empty. Check the file and send it again."))
@@ -144,9 +159,10 @@ def store(data: bytes, filename: str | None, *, upload_dir: str | Path, max_byte
     directory = Path(upload_dir)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     storage_name = secrets.token_hex(16)
+    blob = crypto.encrypt(data, file_context(storage_name), keys=keys)
     if session is None and has_app_context():
         session = db.session()
-    _write_atomically(directory, storage_name, data)
+    _write_atomically(directory, storage_name, blob)
     if session is not None:
         keep_with(session, directory / storage_name)
     return StoredFile(storage_name=storage_name, filename=display_name, content_type=content_type,
@@ -244,13 +260,65 @@ def _unlink(path: Path) -> int:
 
 
 def open_stored(upload_dir: str | Path, storage_name: str) -> Path:
-    """The path of a stored file; ``NotFound`` for a name ``store`` does not make, or no file."""
+    """The path of a stored file (its bytes are encrypted: read it with ``read_stored``);
+    ``NotFound`` for a name ``store`` does not make, or no file."""
     if not isinstance(storage_name, str) or not _STORAGE_NAME.fullmatch(storage_name):
         raise NotFound()
     path = Path(upload_dir) / storage_name
     if not path.is_file():
         raise NotFound()
     return path
+
+
+def file_context(storage_name: str) -> str:
+    """What a stored file's ciphertext is bound to: its name (renamed, it no longer decrypts)."""
+    return f"documents/{storage_name}"
+
+
+def read_stored(upload_dir: str | Path, storage_name: str, *, sha256: str | None = None,
+                keys: crypto.Keyring | None = None) -> bytes:
+    """The plaintext of a stored file. A file stored before encryption is read as it is (``crm
+    keys rotate`` encrypts it). ``NotFound`` as ``open_stored``; ``UnreadableFile`` when it cannot
+    be decrypted or, given ``sha256`` (the document's), is not the file received."""
+    path = open_stored(upload_dir, storage_name)
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound() from None
+    try:
+        data = crypto.decrypt_or_plain(blob, file_context(storage_name), keys=keys)
+    except crypto.DecryptionError as error:
+        log.error("the stored file %s cannot be decrypted: %s", storage_name, error)
+        raise UnreadableFile() from None
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        log.error("the stored file %s is not the one received: its SHA-256 differs", storage_name)
+        raise UnreadableFile()
+    return data
+
+
+def is_stored_current(upload_dir: str | Path, storage_name: str, *, keys: crypto.Keyring | None = None) -> bool:
+    """Whether a stored file is encrypted under the current key (its header is read, no more)."""
+    with open_stored(upload_dir, storage_name).open("rb") as handle:
+        head = handle.read(crypto.HEADER_SIZE + crypto.TAG_SIZE)
+    return crypto.is_current(head, keys=keys)
+
+
+def reencrypt_stored(upload_dir: str | Path, storage_name: str, *, keys: crypto.Keyring | None = None) -> bool:
+    """Encrypt a stored file under the current key, in place (a new file renamed over the old one:
+    readers see one or the other, both readable while the old key is configured); a plaintext
+    file from before encryption is encrypted. Returns False when there was nothing to do."""
+    if is_stored_current(upload_dir, storage_name, keys=keys):
+        return False
+    path = open_stored(upload_dir, storage_name)
+    blob = path.read_bytes()
+    context = file_context(storage_name)
+    try:
+        data = crypto.decrypt_or_plain(blob, context, keys=keys)
+    except crypto.DecryptionError as error:
+        log.error("the stored file %s cannot be decrypted: %s", storage_name, error)
+        raise UnreadableFile() from None
+    _write_atomically(path.parent, storage_name, crypto.encrypt(data, context, keys=keys))
+    return True
 
 
 def _sniff(head: bytes) -> str | None:

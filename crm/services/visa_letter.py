@@ -114,9 +114,9 @@ def send(inquiry: Inquiry, *, actor: User):
         raise ValidationError("visa_letter", _l("Make the visa letter and read it before sending it."))
     conversation.check_reachable(inquiry)
     document = plan.visa_letter
-    path = uploads.open_stored(current_app.config["UPLOAD_DIR"], document.storage_name)
-    row = outbox.queue_patient_mail(inquiry, VISA_LETTER, actor=actor,
-                                    attachments=[(document.filename, PDF, path.read_bytes())])
+    pdf = uploads.read_stored(current_app.config["UPLOAD_DIR"], document.storage_name, sha256=document.sha256)
+    row = outbox.queue_patient_mail(inquiry, VISA_LETTER, actor=actor,  # kept encrypted in the outbox
+                                    attachments=[(document.filename, PDF, pdf)])
     plan.visa_letter_sent_at = utcnow()
     db.session.flush()
     conversation.mail_sent(inquiry, row, actor=actor, kind=VISA_LETTER)

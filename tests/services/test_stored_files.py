@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm.models import Document, InboundMail
-from crm.services import mailbox, uploads
+from crm.services import crypto, mailbox, uploads
 from tests import mail_samples as samples
 
 LIMIT = 5 * 1024 * 1024
@@ -95,8 +95,9 @@ def test_the_files_of_a_released_savepoint_go_when_the_transaction_around_it_rol
 
 
 def test_outside_an_app_context_the_file_is_the_callers(tmp_path):
-    stored = uploads.store(samples.MINIMAL_PDF, "a.pdf", upload_dir=tmp_path, max_bytes=LIMIT)
-    assert (tmp_path / stored.storage_name).read_bytes() == samples.MINIMAL_PDF
+    keys = crypto.build_keyring({"ENV_NAME": "testing"})  # no app: the keys are given
+    stored = uploads.store(samples.MINIMAL_PDF, "a.pdf", upload_dir=tmp_path, max_bytes=LIMIT, keys=keys)
+    assert uploads.read_stored(tmp_path, stored.storage_name, keys=keys) == samples.MINIMAL_PDF
 
 
 # --- mail ----------------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def test_a_mail_batch_that_fails_after_storing_attachments_leaves_only_the_files
     documents = db.session.scalars(sa.select(Document.storage_name).where(Document.source == "email")).all()
     assert len(documents) == 1
     assert on_disk(app) - before == set(documents)  # exactly the file a row points to
-    assert (Path(app.config["UPLOAD_DIR"]) / documents[0]).read_bytes() == samples.MINIMAL_PDF
+    assert uploads.read_stored(app.config["UPLOAD_DIR"], documents[0]) == samples.MINIMAL_PDF
     quarantined = db.session.scalars(sa.select(InboundMail).where(InboundMail.outcome == "rejected")).one()
     assert quarantined.message_key == "<refused@example.ru>"
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from crm.models import Document, OutboundMail, TravelPlan
-from crm.services import travel, visa_letter
+from crm.services import travel, uploads, visa_letter
 from crm.services.care_fields import mask
 from crm.services.errors import ValidationError
 
@@ -100,8 +100,8 @@ def test_the_visa_letter_is_a_pdf_on_letterhead_with_every_passport_made_in_unde
     document = visa_letter.generate(inquiry, actor=coordinator)
     assert time.perf_counter() - started < 2
     assert document.kind == "visa_letter" and document.content_type == "application/pdf"
-    path = app.config["UPLOAD_DIR"] + "/" + document.storage_name
-    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    pdf = uploads.read_stored(app.config["UPLOAD_DIR"], document.storage_name, sha256=document.sha256)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for expected in (app.config["HOSPITAL_NAME"], "LAYLA HADDAD", "K12345678", "OMAR HADDAD", "K7654321",
                      inquiry.reference, "Maria Costa", "Saudi Arabia"):
         assert expected in text, expected

@@ -12,9 +12,10 @@ import zlib
 
 import pytest
 
+from crm import create_app
 from crm.services.errors import NotFound, ValidationError
 from crm.services.uploads import (MAX_ZIP_MEMBERS, StoredFile, check_content, clean_filename, open_stored,
-                                  store)
+                                  read_stored, store)
 
 MB = 1024 * 1024
 LIMIT = 5 * MB
@@ -55,6 +56,13 @@ def refusal(call, *args, **kwargs) -> str:
         call(*args, **kwargs)
     assert set(caught.value.fields) == {"file"}
     return str(caught.value.fields["file"])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def app_context():
+    """Files are stored encrypted with the app's key (the fixed development key in tests)."""
+    with create_app("testing").app_context():
+        yield
 
 
 @pytest.fixture
@@ -223,7 +231,8 @@ def test_store_writes_a_private_file_under_a_random_name(tmp_path):
     assert (stored.content_type, stored.size) == ("image/png", len(PNG))
     assert os.listdir(upload_dir) == [stored.storage_name]
     path = upload_dir / stored.storage_name
-    assert path.read_bytes() == PNG
+    assert PNG not in path.read_bytes()  # encrypted
+    assert read_stored(upload_dir, stored.storage_name) == PNG
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700
     assert stored.sha256 == hashlib.sha256(PNG).hexdigest()
@@ -289,7 +298,7 @@ def test_a_failed_write_leaves_no_partial_file(upload_dir, monkeypatch):
 def test_open_stored_finds_a_stored_file(upload_dir):
     stored = store(PDF, "a.pdf", upload_dir=upload_dir, max_bytes=LIMIT)
     assert open_stored(upload_dir, stored.storage_name) == upload_dir / stored.storage_name
-    assert open_stored(str(upload_dir), stored.storage_name).read_bytes() == PDF
+    assert read_stored(str(upload_dir), stored.storage_name, sha256=stored.sha256) == PDF
 
 
 @pytest.mark.parametrize("name", ["../x", "..", "", "/etc/passwd", "A" * 32, "0" * 31, "0" * 33,
