@@ -1,6 +1,7 @@
 """The FHIR R4 export of a case: a Bundle that the R4 (4.0.1) models of ``fhir.resources``
-accept, whose references all resolve inside it, with the BSeR business status, the patient's
-language and interpreter need, the messages both ways, the documents and the consent."""
+accept, whose references all resolve inside it, with the BSeR business status (the clinical
+review's decision included), the patient's language and interpreter need, the messages both ways,
+the appointments as booked, proposed or cancelled, the documents by kind and the consent."""
 from __future__ import annotations
 
 import base64
@@ -8,12 +9,14 @@ import hashlib
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from crm.models import AuditEvent, Task
-from crm.services import conversation, fhir, followups, intake, outbox, pipeline, uploads
+from crm.models import AuditEvent, Message, Task
+from crm.services import (appointments, conversation, fhir, finance, followups, intake, opinion, outbox,
+                          pipeline, review, travel, uploads, visa_letter)
 from tests import mail_samples as samples
 
 REFERRER = {"referring_name": "Dr. Karim Nassar", "referring_email": "k.nassar@kfsh.example",
@@ -21,6 +24,10 @@ REFERRER = {"referring_name": "Dr. Karim Nassar", "referring_email": "k.nassar@k
 REASON = "أعاني من عدم انتظام ضربات القلب منذ سنتين"
 REPLY = "Thank you for writing to us. Please send your latest echocardiogram report."
 PATIENT_WROTE = "شكراً لكم، سأرسل التقرير اليوم."
+BOSTON = ZoneInfo("America/New_York")
+#: 9:30 in Boston, daylight saving time (UTC-4): 13:30 UTC
+VISIT = datetime(2031, 3, 14, 9, 30, tzinfo=BOSTON)
+PLACE = "Heart and Vascular Center, 3rd floor"
 
 #: The codes FHIR R4 binds as *required* for the elements the export fills (hl7.org/fhir/R4).
 R4_REQUIRED = {
@@ -115,7 +122,8 @@ def coordinator(factory):
 def case(app, db, factory, coordinator, monkeypatch, tmp_path):
     """A patient from Riyadh who writes Arabic, referred by her cardiologist through the online
     form (consent given), answered, asked for records, writing back, uploading her report in the
-    portal, and sent an appointment; the mail to her delivered."""
+    portal, and booked an appointment (confirmed, mailed with its calendar file); the mail to her
+    delivered."""
     monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
     data = factory.inquiry_data(reason=REASON, **REFERRER, coordinator_id=coordinator.id)
     inquiry = intake.create_inquiry(data, source="web_form", consent=True)
@@ -134,10 +142,7 @@ def case(app, db, factory, coordinator, monkeypatch, tmp_path):
     upload = conversation.record_patient_message(inquiry, "", channel="portal", kind="upload", language="ar")
     item = conversation.checklist(inquiry)[0]
     document = conversation.add_document(inquiry, stored, source="portal", message=upload, item=item)
-    conversation.send_appointment(inquiry, actor=coordinator,
-                                  when=datetime(2027, 1, 12, 14, 30, tzinfo=timezone.utc),
-                                  location="Heart and Vascular Center, 3rd floor",
-                                  clinician="Dr. Amal Rahman")
+    appointments.book(inquiry, actor=coordinator, when=VISIT, location=PLACE, physician="Dr. Amal Rahman")
     db.session.commit()
     return inquiry, document
 
@@ -298,16 +303,102 @@ def test_messages_in_and_out_are_communications_with_their_text(case, coordinato
         assert resolve(bundle, communication["about"][0])["resourceType"] == "ServiceRequest"
 
 
-def test_an_appointment_sent_is_exported_as_what_is_known_of_it(case, coordinator):
+def test_an_appointment_booked_is_exported_with_its_time_physician_and_place(case, coordinator):
     inquiry, _document = case
     bundle = fhir.export_inquiry(inquiry, actor=coordinator)
-    [appointment] = resources(bundle, "Appointment")
-    assert appointment["status"] == "proposed" and "start" not in appointment  # no structured time kept
-    mail = resolve(bundle, appointment["supportingInformation"][0])
-    assert mail["resourceType"] == "Communication"
-    assert "Heart and Vascular Center, 3rd floor" in mail["payload"][0]["contentString"]
-    assert resolve(bundle, appointment["participant"][0]["actor"])["resourceType"] == "Patient"
+    [row] = appointments.appointments_of(inquiry)
+    [appointment] = resources(bundle, "Appointment")  # its mail is not a second one
+    assert appointment["id"] == f"appointment-{row.id}" and appointment["status"] == "booked"
+    assert (appointment["start"], appointment["end"]) == ("2031-03-14T13:30:00Z", "2031-03-14T14:30:00Z")
+    assert appointment["minutesDuration"] == 60  # the model's default
     assert resolve(bundle, appointment["basedOn"][0])["resourceType"] == "ServiceRequest"
+    patient, physician, place = (resolve(bundle, p["actor"]) for p in appointment["participant"])
+    assert patient["resourceType"] == "Patient"
+    assert physician["resourceType"] == "Practitioner" and physician["name"] == [{"text": "Dr. Amal Rahman"}]
+    assert place["resourceType"] == "Location" and place["name"] == PLACE
+    center = resolve(bundle, place["managingOrganization"])
+    assert center["resourceType"] == "Organization" and center["name"] == "Cardiology and Cardiac Surgery"
+    assert [p["status"] for p in appointment["participant"]] == ["needs-action", "accepted", "accepted"]
+    [mail] = [resolve(bundle, r) for r in appointment["supportingInformation"]]
+    assert mail["resourceType"] == "Communication"
+    assert mail["category"][0]["coding"][0]["code"] == "appointment"
+    assert PLACE in mail["payload"][0]["contentString"]
+
+
+@pytest.fixture
+def scheduling(factory, coordinator, db, app, monkeypatch, tmp_path):
+    """A case the physician accepted and finance cleared, being scheduled."""
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
+    inquiry = factory.inquiry(**REFERRER, coordinator_id=coordinator.id)
+    return factory.walk(inquiry, "scheduling", coordinator)
+
+
+def test_appointments_are_booked_proposed_or_cancelled_as_the_coordinator_left_them(scheduling, coordinator,
+                                                                                   db):
+    inquiry = scheduling
+    booked = appointments.book(inquiry, actor=coordinator, when=VISIT, location=PLACE,
+                               physician="Dr. Amal Rahman", duration=45, note="Come fasting.")
+    proposed = appointments.book(inquiry, actor=coordinator, when=VISIT + timedelta(days=1),
+                                 location="Neuro Clinic", physician="dr. amal  rahman",
+                                 center_key="neurology", confirm=False)
+    dropped = appointments.book(inquiry, actor=coordinator, when=VISIT + timedelta(days=2), location=PLACE)
+    appointments.cancel(inquiry, dropped.id, actor=coordinator)
+    db.session.commit()
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    found = {a["id"]: a for a in resources(bundle, "Appointment")}
+    # one Appointment each, none again from its mails
+    assert set(found) == {f"appointment-{a.id}" for a in (booked, proposed, dropped)}
+    first, second, third = (found[f"appointment-{a.id}"] for a in (booked, proposed, dropped))
+    assert [a["status"] for a in (first, second, third)] == ["booked", "proposed", "cancelled"]
+    assert (first["start"], first["end"], first["minutesDuration"]) == (
+        "2031-03-14T13:30:00Z", "2031-03-14T14:15:00Z", 45)
+    assert first["patientInstruction"] == "Come fasting."
+    assert (second["start"], second["end"]) == ("2031-03-15T13:30:00Z", "2031-03-15T14:30:00Z")
+    assert third["start"] == "2031-03-16T13:30:00Z"
+    # one physician, however the name was typed; each place run by its appointment's center
+    physicians = [resolve(bundle, a["participant"][1]["actor"]) for a in (first, second)]
+    assert physicians[0] is physicians[1]
+    places = [resolve(bundle, a["participant"][-1]["actor"]) for a in (first, second, third)]
+    assert [resolve(bundle, p["managingOrganization"])["identifier"][0]["value"] for p in places] == [
+        "cardiology", "neurology", "cardiology"]
+    assert places[0] is places[2]
+    assert len(third["participant"]) == 2  # nobody named: the patient and the place
+    # the center's side accepted what it booked; nothing is accepted of a proposal
+    assert [p["status"] for p in first["participant"]] == ["needs-action", "accepted", "accepted"]
+    assert [p["status"] for p in second["participant"]] == ["needs-action", "needs-action", "needs-action"]
+    # each mail about an appointment supports it: none for the proposal, the booking and its cancellation
+    mails = [[resolve(bundle, r)["category"][0]["coding"][0]["code"]
+              for r in a.get("supportingInformation", ())] for a in (first, second, third)]
+    assert mails == [["appointment"], [], ["appointment", "appointment_cancelled"]]
+
+
+def test_an_appointment_mailed_before_appointments_were_data_is_still_exported_once(scheduling, coordinator,
+                                                                                   db):
+    """Mail the earlier version wrote (its details as text, no calendar file, no row) stays a
+    proposed Appointment without a time; an appointment booked since is exported from its row."""
+    inquiry = scheduling
+    outbox.queue_patient_mail(inquiry, "appointment", actor=coordinator,
+                              when_boston="Tuesday, January 12, 2027 at 9:30:00 AM Eastern Standard Time",
+                              when_patient=None, location="Old Building, room 4", clinician="Dr. Old",
+                              note="")
+    db.session.flush()
+    old_mail = db.session.scalars(sa.select(Message).where(Message.inquiry_id == inquiry.id,
+                                                           Message.kind == "appointment")).one()
+    booked = appointments.book(inquiry, actor=coordinator, when=VISIT, location=PLACE)
+    db.session.commit()
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    found = {a["id"]: a for a in resources(bundle, "Appointment")}
+    assert set(found) == {f"appointment-{booked.id}", f"appointment-mail-{old_mail.id}"}
+    old = found[f"appointment-mail-{old_mail.id}"]
+    assert old["status"] == "proposed" and "start" not in old and "end" not in old
+    mail = resolve(bundle, old["supportingInformation"][0])
+    assert mail["id"] == f"message-{old_mail.id}"
+    assert "Old Building, room 4" in mail["payload"][0]["contentString"]
+    assert found[f"appointment-{booked.id}"]["status"] == "booked"
+    new_mails = [resolve(bundle, r)["id"] for r in found[f"appointment-{booked.id}"]["supportingInformation"]]
+    assert f"message-{old_mail.id}" not in new_mails and len(new_mails) == 1
 
 
 def test_a_document_is_referenced_by_its_staff_address_and_hashes(app, case, coordinator):
@@ -378,3 +469,118 @@ def test_a_paused_task_is_on_hold(factory, coordinator, db):
     check_r4(bundle)
     [task] = resources(bundle, "Task")
     assert task["status"] == "on-hold" and task["statusReason"] == {"text": "Waiting on the patient"}
+
+
+@pytest.mark.parametrize("decision, code", [("accept", "3.0"), ("decline", "4.0")])
+def test_the_clinical_reviews_decision_is_the_referrals_business_status(factory, coordinator, db, decision,
+                                                                        code):
+    inquiry = factory.walk(factory.inquiry(), "clinical_review", coordinator)
+    review.record_decision(inquiry, decision, actor=coordinator, expected_version=inquiry.version,
+                           reviewer_name="Dr. Ana Ruiz, Cardiology",
+                           reason="Outside what the center treats." if decision == "decline" else "")
+    db.session.commit()
+    assert inquiry.stage == "clinical_review"  # decided, not moved on or closed yet
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    tasks = resources(bundle, "Task")
+    assert tasks and {t["businessStatus"]["coding"][0]["code"] for t in tasks} == {code}
+    assert {t["businessStatus"]["text"] for t in tasks} == {fhir.BSER_CODES[code]}
+    assert resources(bundle, "ServiceRequest")[0]["status"] == "active"  # open until the case is closed
+
+
+def stored(app, name: str):
+    return uploads.store(samples.MINIMAL_PDF, name, upload_dir=app.config["UPLOAD_DIR"], max_bytes=5 * 1024 * 1024)
+
+
+def test_the_written_opinion_and_its_addendum_are_consult_notes_by_the_specialist(
+        factory, coordinator, db, app, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
+    inquiry = factory.walk(factory.inquiry(service="second_opinion_online", coordinator_id=coordinator.id),
+                           "in_care", coordinator)
+    opinion.save_request(inquiry, {"physician_questions": "Is an ablation indicated?",
+                                   "specialist_name": "Dr. Sofia Marques", "specialty": "Electrophysiology"},
+                         actor=coordinator)
+    draft = opinion.upload_opinion(inquiry, stored(app, "opinion draft.pdf"), actor=coordinator)
+    written = opinion.upload_opinion(inquiry, stored(app, "opinion.pdf"), actor=coordinator)
+    opinion.release(inquiry, actor=coordinator)
+    question = opinion.ask(inquiry, "May I fly after the procedure?", asked_by="patient")
+    answer = opinion.answer(inquiry, question.id, stored(app, "addendum.pdf"), actor=coordinator).document
+    db.session.commit()
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    found = {d["id"]: d for d in resources(bundle, "DocumentReference")}
+    old, current, addendum = (found[f"document-{d.id}"] for d in (draft, written, answer))
+    consult = {"system": "http://loinc.org", "code": "11488-4", "display": "Consult note"}
+    us_core = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+    clinical_note = [{"coding": [{"system": us_core, "code": "clinical-note", "display": "Clinical Note"}]}]
+    for reference in (old, current, addendum):
+        assert reference["type"]["coding"][0] == consult and reference["category"] == clinical_note
+    assert [c["code"] for c in current["type"]["coding"]] == ["11488-4", "opinion"]
+    assert current["type"]["text"] == "Written second opinion"
+    assert addendum["type"]["text"] == "Addendum to the written second opinion"
+    # the upload it replaced before release is superseded, not a second opinion
+    assert (old["status"], current["status"], addendum["status"]) == ("superseded", "current", "current")
+    assert (current["docStatus"], addendum["docStatus"]) == ("final", "final") and "docStatus" not in old
+    assert [(r["code"], resolve(bundle, r["target"])["id"]) for r in current["relatesTo"]] == [
+        ("replaces", old["id"])]
+    assert [(r["code"], resolve(bundle, r["target"])["id"]) for r in addendum["relatesTo"]] == [
+        ("appends", current["id"])]
+    for reference in (current, addendum):
+        assert resolve(bundle, reference["author"][0])["name"] == [{"text": "Dr. Sofia Marques"}]
+    # the case's answer, not what was sent in support of the request
+    assert "supportingInfo" not in resources(bundle, "ServiceRequest")[0]
+
+
+def test_an_opinion_not_released_yet_is_preliminary(factory, coordinator, db, app):
+    inquiry = factory.walk(factory.inquiry(service="second_opinion_online"), "in_care", coordinator)
+    document = opinion.upload_opinion(inquiry, stored(app, "opinion.pdf"), actor=coordinator)
+    db.session.commit()
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    [reference] = resources(bundle, "DocumentReference")
+    assert reference["id"] == f"document-{document.id}"
+    assert (reference["status"], reference["docStatus"]) == ("current", "preliminary")
+    assert "author" not in reference  # no specialist named yet
+
+
+PASSPORT = "K12345678"
+COMPANION_PASSPORT = "K7654321"
+
+
+def test_letters_are_typed_and_the_visa_letter_is_only_referenced(factory, coordinator, db, app, monkeypatch,
+                                                                 tmp_path):
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
+    inquiry = factory.walk(factory.inquiry(coordinator_id=coordinator.id), "travel", coordinator)
+    sponsor = {"payer_type": "sponsor", "sponsor_kind": "embassy", "sponsor_name": "Embassy of Saudi Arabia",
+               "guarantee_amount": "50000", "guarantee_currency": "USD"}
+    finance.save(inquiry, sponsor, actor=coordinator, guarantee=stored(app, "guarantee.pdf"))
+    finance.save(inquiry, sponsor, actor=coordinator, guarantee=stored(app, "guarantee, renewed.pdf"))
+    travel.save_plan(inquiry, {"arrival_date": "2031-03-10", "departure_date": "2031-03-24",
+                               "lodging": "Longwood Inn", "passport_name": "LAYLA HADDAD",
+                               "passport_number": PASSPORT, "passport_country": "SA",
+                               "passport_expires_on": "2033-01-01"}, actor=coordinator)
+    travel.add_companion(inquiry, {"full_name": "OMAR HADDAD", "relationship": "spouse",
+                                   "passport_number": COMPANION_PASSPORT, "passport_country": "SA",
+                                   "passport_expires_on": "2032-05-05"}, actor=coordinator)
+    letter = visa_letter.generate(inquiry, actor=coordinator)
+    pdf = visa_letter.send(inquiry, actor=coordinator).attachments[0].data  # the letter as mailed
+    db.session.commit()
+    bundle = fhir.export_inquiry(inquiry, actor=coordinator)
+    check_r4(bundle)
+    found = {d["id"]: d for d in resources(bundle, "DocumentReference")}
+    visa = found[f"document-{letter.id}"]
+    assert visa["type"]["text"] == "Visa invitation letter" and visa["category"] == [{"text": "Travel"}]
+    assert [c["code"] for c in visa["type"]["coding"]] == ["visa_letter"]  # no standard code claimed
+    assert (visa["status"], visa["docStatus"]) == ("current", "final")  # sent to the patient
+    assert visa["meta"]["security"][0]["code"] == "R"
+    attachment = visa["content"][0]["attachment"]
+    assert attachment["url"].endswith(f"/documents/{letter.id}") and "data" not in attachment
+    assert attachment["hash"] == base64.b64encode(hashlib.sha1(pdf).digest()).decode()
+    text = json.dumps(bundle)
+    for secret in (PASSPORT, COMPANION_PASSPORT, base64.b64encode(pdf[:60]).decode()):
+        assert secret not in text  # the passports are in the letter, and the letter is not in the Bundle
+    letters = [d for d in found.values() if d["type"]["text"] == "Sponsor's guarantee letter"]
+    assert [d["status"] for d in letters] == ["superseded", "current"]
+    assert all(d["category"] == [{"text": "Financial"}] for d in letters)
+    assert resolve(bundle, letters[1]["relatesTo"][0]["target"]) is letters[0]
+    assert "supportingInfo" not in resources(bundle, "ServiceRequest")[0]  # none of these is a record sent in

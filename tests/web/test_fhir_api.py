@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from crm.models import AuditEvent
-from crm.services import conversation, uploads
+from crm.services import appointments, conversation, uploads
 from crm.services.users import create_api_token
 from tests import mail_samples as samples
 from tests.services.test_fhir import check_r4, resolve, resources
@@ -26,12 +28,16 @@ def token_of(db):
 
 @pytest.fixture
 def case(app, db, factory):
-    """A cardiology case with a document the patient uploaded."""
+    """A cardiology case with a document the patient uploaded and an appointment booked."""
     inquiry = factory.inquiry(referring_name="Dr. Luis Ortega", referring_institution="Hospital Central",
                               referring_country="MX")
     stored = uploads.store(samples.MINIMAL_PDF, "ecg.pdf", upload_dir=app.config["UPLOAD_DIR"],
                            max_bytes=5 * 1024 * 1024)
     conversation.add_document(inquiry, stored, source="portal")
+    coordinator = factory.user(role="coordinator", centers=("cardiology",))
+    when = datetime(2031, 3, 14, 9, 30, tzinfo=ZoneInfo("America/New_York"))
+    appointments.book(inquiry, actor=coordinator, when=when, location="Heart Center, 55 Fruit St",
+                      physician="Dr. Adams")
     db.session.commit()
     return inquiry
 
@@ -54,6 +60,8 @@ def test_the_bundle_for_someone_who_may_see_the_case(client, db, factory, token_
     assert referral["id"] == f"inquiry-{case.id}"
     assert resolve(bundle, referral["requester"])["resourceType"] == "PractitionerRole"
     assert "extension" in resources(bundle, "Patient")[0]  # Arabic: an interpreter is needed
+    [appointment] = resources(bundle, "Appointment")
+    assert (appointment["status"], appointment["start"]) == ("booked", "2031-03-14T13:30:00Z")
     [event] = exports_of(db, case)
     assert event.actor_id == coordinator.id and event.origin.startswith("api")
     assert event.detail == f"fhir bundle={bundle['id']}"
