@@ -27,6 +27,10 @@ PAGE_MAX = 200
 NESTED = {"referring_physician": {"name": "referring_name", "email": "referring_email",
                                   "institution": "referring_institution",
                                   "country": "referring_country"}}
+#: What a new inquiry is made of (the contract's fields); anything else in the body is ignored:
+#: ids, versions, stages and coordinators are the system's to set.
+CREATE_FIELDS = frozenset((*intake.PATIENT_FIELDS, "mrn", "service", "center", "reason", *intake.REFERRING_FIELDS,
+                           "source", "consent"))
 
 
 @bp.before_request
@@ -77,6 +81,7 @@ def flatten(body: dict) -> tuple[dict, dict]:
 def create_inquiry():
     body = json_body()
     data, paths = flatten(body)
+    data = {key: value for key, value in data.items() if key in CREATE_FIELDS}
     source = data.pop("source", None) or "api"
     if source not in SOURCES:
         raise ValidationError("source", _("Choose one of: %(choices)s.", choices=", ".join(SOURCES)))
