@@ -2,19 +2,20 @@
 travel plan and visa letter, the online second opinion, with their forms (ready data only)."""
 from __future__ import annotations
 
+from babel.numbers import get_currency_name
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..models import Inquiry
-from ..services import care, money
-from ..services.centers import active_centers
+from ..services import care, finance, money
 from ..services.facts import Facts
 from ..services.formatting import format_list
 from ..services import travel
 from ..services.travel import PATIENT_FIELDS
-from .forms import (ENTRY_LABELS, PAYER_LABELS, PRECERT_LABELS, SPONSOR_LABELS, AddendumForm, AppointmentBookingForm, CompanionForm, FinanceEntryForm, FinanceForm,
-                    OpinionFileForm, OpinionQuestionForm, OpinionRequestForm, TravelPlanForm, TravelSendForm,
-                    current_locale)
+from .forms import (ENTRY_LABELS, PAYER_LABELS, PRECERT_LABELS, SPONSOR_LABELS, AddendumForm, CompanionForm,
+                    FinanceEntryForm, FinanceForm, OpinionFileForm, OpinionQuestionForm, OpinionRequestForm,
+                    TravelPlanForm, TravelSendForm)
 
 
 APPOINTMENT_STATE_LABELS = {"proposed": _l("Proposed"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled")}
@@ -45,29 +46,56 @@ def loaded(inquiry: Inquiry, facts: Facts) -> dict:
 
 
 def context(inquiry: Inquiry, facts: Facts, forms: dict) -> dict:
-    """The journey cards' data and forms; ``forms`` holds a submitted form to show again with
-    its errors."""
+    """The journey cards' data and their small forms; ``forms`` holds a submitted form to show
+    again with its errors. Who pays, the travel plan, a companion and an appointment are recorded
+    on pages of their own (``finance_page``, ``plan_page``, ``companion_page``, the booking page):
+    the cards show what is recorded."""
     data = loaded(inquiry, facts)
     ready = care.case_context(inquiry, current_user, data)
-    clearance, plan, request = data["clearance"], data["plan"], data["opinion"]
-    finance_form = forms.get("finance_form") or FinanceForm(formdata=None, **_finance_values(clearance))
-    appointment_form = forms.get("appointment_form") or AppointmentBookingForm(formdata=None)
-    appointment_form.set_centers(active_centers(), current_locale(), default=inquiry.center)
-    plan_form = forms.get("plan_form") or TravelPlanForm(formdata=None, **_plan_values(plan))
+    request = data["opinion"]
     opinion_form = forms.get("opinion_form") or OpinionRequestForm(
         formdata=None, physician_questions=request.physician_questions if request else "",
         specialist_name=request.specialist_name if request else "", specialty=request.specialty if request else "")
     addendum_form = forms.get("addendum_form") or AddendumForm(formdata=None)
     addendum_form.addendum.choices = [(str(a.id), a.question[:80]) for a in (request.addenda if request else [])
                                       if a.answered_at is None]
-    return {**ready, **LABELS, "finance_form": finance_form,
+    return {**ready, **LABELS,
             "entry_form": forms.get("entry_form") or FinanceEntryForm(formdata=None),
-            "appointment_form": appointment_form, "plan_form": plan_form,
-            "companion_form": forms.get("companion_form") or CompanionForm(formdata=None),
             "travel_send_form": forms.get("travel_send_form") or TravelSendForm(formdata=None),
             "opinion_form": opinion_form, "opinion_file_form": forms.get("opinion_file_form") or OpinionFileForm(formdata=None),
             "question_form": forms.get("question_form") or OpinionQuestionForm(formdata=None),
             "addendum_form": addendum_form}
+
+
+def finance_page(inquiry: Inquiry, form: FinanceForm | None = None) -> dict:
+    """The page that records who pays: the form filled with what is on file (or ``form`` as
+    submitted, with its errors)."""
+    clearance = finance.clearance_of(inquiry)
+    return {"inquiry": inquiry, "patient": inquiry.patient, "clearance": clearance,
+            "form": form or FinanceForm(formdata=None, **_finance_values(clearance)),
+            "currencies": _likely_currencies(inquiry.patient.country)}
+
+
+def _likely_currencies(country: str | None) -> list[tuple[str, str]]:
+    """Suggestions for the currency fields: the patient's country's, the billing currency, then
+    those the rate table converts (any ISO 4217 code may still be typed)."""
+    codes = [money.currency_of_country(country), money.billing_currency(), *sorted(money.rate_table().rates)]
+    seen = dict.fromkeys(code for code in codes if code and money.is_known_currency(code))
+    return [(code, get_currency_name(code, locale=get_locale())) for code in seen]
+
+
+def plan_page(inquiry: Inquiry, form: TravelPlanForm | None = None) -> dict:
+    """The page that records the travel plan and the patient's passport."""
+    plan = travel.plan_of(inquiry)
+    if form is None:
+        form = TravelPlanForm(formdata=None, patient=inquiry.patient, **_plan_values(plan))
+    return {"inquiry": inquiry, "patient": inquiry.patient, "plan": plan, "form": form}
+
+
+def companion_page(inquiry: Inquiry, form: CompanionForm | None = None) -> dict:
+    """The page that adds someone travelling with the patient."""
+    return {"inquiry": inquiry, "patient": inquiry.patient,
+            "form": form or CompanionForm(formdata=None, patient=inquiry.patient)}
 
 
 def _finance_values(clearance) -> dict:

@@ -13,6 +13,7 @@ from ..services.errors import DomainError, ValidationError
 from ..services.visibility import get_inquiry
 from .forms import (AddendumForm, CompanionForm, FinanceEntryForm, FinanceForm, OpinionFileForm,
                     OpinionQuestionForm, OpinionRequestForm, TravelPlanForm, TravelSendForm)
+from . import care
 from .routes import bp, detail_context
 
 
@@ -55,8 +56,19 @@ def _stored(form, field: str):
 
 # --- who pays -----------------------------------------------------------------------------------
 
-@bp.route("/<int:inquiry_id>/finance", methods=["POST"])
+def _page(template: str, inquiry_id: int, build, form=None):
+    """A journey step's own edit page: filled from what is on file, or ``form`` refused (422)."""
+    inquiry = get_inquiry(current_user, inquiry_id)
+    if form is None:
+        return render_template(template, **build(inquiry))
+    return render_template(template, **build(inquiry, form)), 422
+
+
+@bp.route("/<int:inquiry_id>/finance", methods=["GET", "POST"])
 def save_finance(inquiry_id: int):
+    """Who pays, on a page of its own (the case page's card shows what is recorded)."""
+    if request.method == "GET":
+        return _page("inquiries/finance.html", inquiry_id, care.finance_page)
     inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
     form = FinanceForm()
     if form.validate_on_submit():
@@ -66,7 +78,7 @@ def save_finance(inquiry_id: int):
         if saved:
             flash(_("Saved who pays for this case."), "success")
             return _back(inquiry_id, "finance")
-    return _again(inquiry_id, finance_form=form)
+    return _page("inquiries/finance.html", inquiry_id, care.finance_page, form)
 
 
 @bp.route("/<int:inquiry_id>/finance/entries", methods=["POST"])
@@ -138,23 +150,29 @@ def _ics_response(appointment, inquiry):
 
 # --- travel -------------------------------------------------------------------------------------
 
-@bp.route("/<int:inquiry_id>/travel-plan", methods=["POST"])
+@bp.route("/<int:inquiry_id>/travel-plan", methods=["GET", "POST"])
 def save_travel_plan(inquiry_id: int):
+    """The travel plan and the patient's passport, on a page of their own."""
+    if request.method == "GET":
+        return _page("inquiries/travel_plan.html", inquiry_id, care.plan_page)
     inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
-    form = TravelPlanForm()
+    form = TravelPlanForm(patient=inquiry.patient)
     if form.validate_on_submit():
         saved, _plan = save_with(form, lambda: travel.save_plan(inquiry, form.plan_data(), actor=current_user,
                                                                 expected_version=form.version.data))
         if saved:
             flash(_("Travel plan saved."), "success")
             return _back(inquiry_id, "travel-plan")
-    return _again(inquiry_id, plan_form=form)
+    return _page("inquiries/travel_plan.html", inquiry_id, care.plan_page, form)
 
 
-@bp.route("/<int:inquiry_id>/travel-plan/companions", methods=["POST"])
+@bp.route("/<int:inquiry_id>/travel-plan/companions", methods=["GET", "POST"])
 def add_companion(inquiry_id: int):
+    """Someone travelling with the patient, added on a page of its own."""
+    if request.method == "GET":
+        return _page("inquiries/companion.html", inquiry_id, care.companion_page)
     inquiry = get_inquiry(current_user, inquiry_id, for_update=True)
-    form = CompanionForm()
+    form = CompanionForm(patient=inquiry.patient)
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in ("full_name", "relationship", "date_of_birth",
                                                             "passport_number", "passport_country",
@@ -163,7 +181,7 @@ def add_companion(inquiry_id: int):
         if saved:
             flash(_("Companion added."), "success")
             return _back(inquiry_id, "travel-plan")
-    return _again(inquiry_id, companion_form=form)
+    return _page("inquiries/companion.html", inquiry_id, care.companion_page, form)
 
 
 @bp.route("/<int:inquiry_id>/travel-plan/companions/<int:companion_id>/remove", methods=["POST"])

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..main.forms import save_with
 from ..services import appointments, audit, conversation, travel, uploads
+from ..services.centers import active_centers
 from ..services.errors import NotFound, ValidationError
 from ..services.visibility import get_inquiry
-from .forms import AppointmentBookingForm, RecordsRequestForm, ReplyForm, TravelForm
+from .forms import AppointmentBookingForm, RecordsRequestForm, ReplyForm, TravelForm, current_locale
 from .routes import bp, detail_context
 
 
@@ -24,6 +25,16 @@ def _back(inquiry_id: int, anchor: str = "conversation"):
 def _again(inquiry_id: int, **forms):
     inquiry = get_inquiry(current_user, inquiry_id)
     return render_template("inquiries/detail.html", **detail_context(inquiry, **forms)), 422
+
+
+def _form_page(template: str, inquiry_id: int, form, *, refused: bool = False, **extra):
+    """A form of the case with a page of its own: empty (GET) or refused with its errors (422)."""
+    inquiry = get_inquiry(current_user, inquiry_id)  # read again: a refusal rolled back
+    if isinstance(form, AppointmentBookingForm):
+        form.set_centers(active_centers(), current_locale(), default=inquiry.center)
+        extra["appointments"] = appointments.appointments_of(inquiry)
+    page = render_template(template, inquiry=inquiry, patient=inquiry.patient, form=form, **extra)
+    return (page, 422) if refused else page
 
 
 @bp.route("/<int:inquiry_id>/reply", methods=["POST"])
@@ -39,8 +50,11 @@ def reply(inquiry_id: int):
     return _again(inquiry_id, reply_form=form)
 
 
-@bp.route("/<int:inquiry_id>/records", methods=["POST"])
+@bp.route("/<int:inquiry_id>/records", methods=["GET", "POST"])
 def request_records(inquiry_id: int):
+    """Ask the patient for records, on a page of its own (the case page's card links to it)."""
+    if request.method == "GET":
+        return _form_page("inquiries/records_request.html", inquiry_id, RecordsRequestForm(formdata=None))
     inquiry = get_inquiry(current_user, inquiry_id)
     form = RecordsRequestForm()
     if form.validate_on_submit():
@@ -49,7 +63,7 @@ def request_records(inquiry_id: int):
         if saved:
             flash(_("The patient has been asked for the records; the case now waits on them."), "success")
             return _back(inquiry_id, "records")
-    return _again(inquiry_id, records_form=form)
+    return _form_page("inquiries/records_request.html", inquiry_id, form, refused=True)
 
 
 @bp.route("/<int:inquiry_id>/records/<int:item_id>/received", methods=["POST"])
@@ -66,9 +80,12 @@ def record_received(inquiry_id: int, item_id: int):
     return _back(inquiry_id, "records")
 
 
-@bp.route("/<int:inquiry_id>/appointment", methods=["POST"])
+@bp.route("/<int:inquiry_id>/appointment", methods=["GET", "POST"])
 def send_appointment(inquiry_id: int):
-    """Book an appointment: confirmed and mailed with its calendar file, or kept as proposed."""
+    """Book an appointment, on a page of its own: confirmed and mailed with its calendar file, or
+    kept as proposed."""
+    if request.method == "GET":
+        return _form_page("inquiries/appointment.html", inquiry_id, AppointmentBookingForm(formdata=None))
     inquiry = get_inquiry(current_user, inquiry_id)
     form = AppointmentBookingForm()
     if form.validate_on_submit():
@@ -82,11 +99,14 @@ def send_appointment(inquiry_id: int):
             flash(_("The appointment details are on their way to the patient.") if confirm
                   else _("The appointment is kept as proposed: confirm it to send it to the patient."), "success")
             return _back(inquiry_id, "appointments")
-    return _again(inquiry_id, appointment_form=form)
+    return _form_page("inquiries/appointment.html", inquiry_id, form, refused=True)
 
 
-@bp.route("/<int:inquiry_id>/travel", methods=["POST"])
+@bp.route("/<int:inquiry_id>/travel", methods=["GET", "POST"])
 def send_travel(inquiry_id: int):
+    """Travel details written out for the patient, on a page of its own."""
+    if request.method == "GET":
+        return _form_page("inquiries/travel_details.html", inquiry_id, TravelForm(formdata=None))
     inquiry = get_inquiry(current_user, inquiry_id)
     form = TravelForm()
     if form.validate_on_submit():
@@ -96,7 +116,7 @@ def send_travel(inquiry_id: int):
         if saved:
             flash(_("The travel details are on their way to the patient."), "success")
             return _back(inquiry_id)
-    return _again(inquiry_id, travel_form=form)
+    return _form_page("inquiries/travel_details.html", inquiry_id, form, refused=True)
 
 
 @bp.route("/<int:inquiry_id>/portal-link", methods=["POST"])

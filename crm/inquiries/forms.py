@@ -2,12 +2,15 @@
 services hold every rule)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import available_timezones
 
+from babel import Locale
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateField, EmailField, TelField, TimeField
 from wtforms.validators import Optional
 
@@ -24,10 +27,47 @@ _TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.start
 LONG = {"maxlength": 5000, "rows": 5}
 
 
-def country_choices(blank=True):
-    names = get_locale().territories
-    choices = sorted(((code, names.get(code, code)) for code in COUNTRY_CODES), key=lambda c: c[1])
-    return ([("", _l("— Choose —"))] if blank else []) + choices
+@lru_cache(maxsize=16)
+def _countries(locale: str) -> tuple:
+    """The countries named and sorted in ``locale``: worked out once per locale, not per form."""
+    names = Locale.parse(locale).territories
+    return tuple(sorted(((code, names.get(code, code)) for code in COUNTRY_CODES), key=lambda c: c[1]))
+
+
+def country_choices(blank=True, first=None):
+    """The countries in the reader's language; ``first`` (a country code, e.g. where the patient
+    lives) heads the list in a group of its own."""
+    countries = _countries(str(get_locale()))
+    choices = [SelectChoice("", _l("— Choose —"))] if blank else []
+    likely = next((name for code, name in countries if code == first), None) if first else None
+    if likely is None:
+        return choices + [SelectChoice(code, name) for code, name in countries]
+    everywhere = _("All countries")
+    return (choices + [SelectChoice(first, likely, optgroup=_("The patient's country"))]
+            + [SelectChoice(code, name, optgroup=everywhere) for code, name in countries if code != first])
+
+
+@lru_cache(maxsize=16)
+def _interpreter_languages(locale: str) -> tuple:
+    from ..services.travel import INTERPRETER_LANGUAGES
+    names = Locale.parse(locale).languages
+    return tuple(sorted(((code, names.get(code, code)) for code in INTERPRETER_LANGUAGES), key=lambda c: c[1]))
+
+
+def interpreter_language_choices(patient_language: str | None):
+    """The languages an interpreter may be asked for: the patient's own (the default) first, then
+    the languages the center works in, then every other ISO 639-1 language."""
+    languages = _interpreter_languages(str(get_locale()))
+    names = dict(languages)
+    own = (patient_language or "en").split("-")[0]
+    common = [code.split("-")[0] for code in LANGUAGE_LABELS]
+    default = (_("The patient's language (%(language)s)", language=names[own]) if own in names
+               else _("The patient's language"))
+    center, others = _("The center's languages"), _("All languages")
+    return ([SelectChoice("", default)]
+            + [SelectChoice(code, names[code], optgroup=center)
+               for code in sorted((c for c in common if c in names), key=names.get)]
+            + [SelectChoice(code, name, optgroup=others) for code, name in languages if code not in common])
 
 
 def language_choices():
@@ -248,13 +288,15 @@ class FinanceForm(FlaskForm):
     guarantee_file = FileField(_l("Guarantee letter (PDF or image)"))
     guarantee_amount = StringField(_l("Amount guaranteed"), render_kw={"maxlength": 20, "inputmode": "decimal"})
     guarantee_currency = StringField(_l("Currency of the letter (ISO code)"),
-                                     render_kw={"maxlength": 3, "placeholder": "USD", "autocapitalize": "characters"})
+                                     render_kw={"maxlength": 3, "placeholder": "USD", "autocapitalize": "characters",
+                                                "list": "currencies", "autocomplete": "off"})
     guarantee_valid_from = StringField(_l("Valid from"), render_kw=DATE)
     guarantee_valid_until = StringField(_l("Valid until"), render_kw=DATE)
     estimate = StringField(_l("Estimate (USD)"), render_kw={"maxlength": 20, "inputmode": "decimal"})
     deposit = StringField(_l("Deposit (USD)"), render_kw={"maxlength": 20, "inputmode": "decimal"})
     patient_currency = StringField(_l("Also show in (currency code)"),
-                                   render_kw={"maxlength": 3, "placeholder": "EUR", "autocapitalize": "characters"})
+                                   render_kw={"maxlength": 3, "placeholder": "EUR", "autocapitalize": "characters",
+                                              "list": "currencies", "autocomplete": "off"})
     assistance_requested = BooleanField(_l("The patient asks for financial assistance"))
     assistance_note = TextAreaField(_l("About the assistance asked for"), render_kw={"maxlength": 2000, "rows": 2})
     version = HiddenField()
@@ -326,14 +368,12 @@ class TravelPlanForm(FlaskForm):
     version = HiddenField()
     submit = SubmitField(_l("Save the travel plan"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, **kwargs):
         kwargs.setdefault("prefix", "trip")
         super().__init__(*args, **kwargs)
-        names = get_locale().languages
-        from ..services.travel import INTERPRETER_LANGUAGES
-        self.interpreter_language.choices = [("", _l("The patient's language"))] + sorted(
-            ((code, names.get(code, code)) for code in INTERPRETER_LANGUAGES), key=lambda c: c[1])
-        self.passport_country.choices = country_choices()
+        self.interpreter_language.choices = interpreter_language_choices(
+            patient.preferred_language if patient else None)
+        self.passport_country.choices = country_choices(first=patient.country if patient else None)
 
     def plan_data(self) -> dict:
         names = ("arrival_date", "arrival_flight", "departure_date", "departure_flight", "lodging", "pickup_needed",
@@ -358,11 +398,11 @@ class CompanionForm(FlaskForm):
     passport_expires_on = StringField(_l("Passport valid until"), render_kw=DATE)
     submit = SubmitField(_l("Add the companion"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, **kwargs):
         kwargs.setdefault("prefix", "companion")
         super().__init__(*args, **kwargs)
         self.relationship.choices = [("", _l("— Choose —"))] + [(r, RELATIONSHIP_CHOICES[r]) for r in RELATIONSHIPS]
-        self.passport_country.choices = country_choices()
+        self.passport_country.choices = country_choices(first=patient.country if patient else None)
 
 
 class TravelSendForm(FlaskForm):

@@ -26,7 +26,7 @@ from ..services.errors import DomainError, StaleVersion, ValidationError
 from ..services.facts import Facts
 from ..services.visibility import get_inquiry
 from . import steps
-from .forms import (AppointmentForm, RecordsRequestForm, ReplyForm, TravelForm,
+from .forms import (ReplyForm,
     InquiryCreateForm,
     InquiryEditForm,
     NoteForm,
@@ -161,13 +161,11 @@ def detail_context(inquiry, **forms):
             "path": pipeline.path_for(inquiry.service),
             "open_tasks": followups.open_tasks_of(inquiry),
             "suggestion": routing.suggest_center(inquiry) if inquiry.center is None else None,
-            "centers": active_centers(), "locale": current_locale(),
+            "centers": active_centers() if inquiry.center is None else [],  # the routing card's
+            "locale": current_locale(),
             "messages": conversation.thread(inquiry), "checklist": facts.checklist,
             "documents": documents,
             "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
-            "records_form": forms.get("records_form") or RecordsRequestForm(formdata=None),
-            "appointment_form": forms.get("appointment_form") or AppointmentForm(formdata=None),
-            "travel_form": forms.get("travel_form") or TravelForm(formdata=None),
             **_care.context(inquiry, facts, forms)}  # money, appointments, travel, the online opinion
 
 
@@ -175,8 +173,11 @@ def detail_context(inquiry, **forms):
 def detail(inquiry_id: int):
     inquiry = get_inquiry(current_user, inquiry_id)
     audit.record("view", actor=current_user, inquiry=inquiry)
+    # one transaction: the view is committed once the page is rendered (a commit first would
+    # have the user, the case and the patient read again for the page)
+    page = render_template("inquiries/detail.html", **detail_context(inquiry))
     db.session.commit()
-    return render_template("inquiries/detail.html", **detail_context(inquiry))
+    return page
 
 
 @bp.route("/<int:inquiry_id>/transition", methods=["POST"])

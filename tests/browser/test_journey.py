@@ -84,3 +84,41 @@ def test_the_patient_reads_the_steps_on_a_phone(browser, live_server, tmp_path):
         page.screenshot(path=str(tmp_path / "portal-steps.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_travel_plan_and_who_pays_are_recorded_on_pages_of_their_own(page, live_server, tmp_path):
+    inquiry_id, _portal = case_in_records(live_server)
+    sign_in(page, "manager@itinera.example")
+    page.goto(f"/inquiries/{inquiry_id}")
+    card = page.locator("#travel-plan")
+    card.get_by_role("link", name="Travel details and passport").click()
+    page.wait_for_url(f"**/inquiries/{inquiry_id}/travel-plan")
+    assert page.get_by_role("heading", level=1).inner_text() == "Travel details and passport"
+    assert axe_violations(page) == []
+    page.get_by_label("Arrival date").fill("2031-03-10")
+    page.get_by_label("Departure date").fill("2031-03-24")
+    page.get_by_label("Lodging").fill("Longwood Inn")
+    page.get_by_label("Interpreter needed").check()
+    interpreter = page.get_by_label("Interpreter's language")
+    assert interpreter.locator("option").first.inner_text() == "The patient's language (Portuguese)"
+    interpreter.select_option("pt")
+    page.get_by_label("Passport issued by").select_option("BR")
+    page.screenshot(path=str(tmp_path / "travel-plan-page.png"), full_page=True)
+    page.get_by_role("button", name="Save the travel plan").click()
+    page.wait_for_url(f"**/inquiries/{inquiry_id}#travel-plan")
+    assert "Travel plan saved." in page.get_by_role("status").inner_text()
+    assert "Longwood Inn" in card.inner_text() and "Portuguese" in card.inner_text()
+
+    page.locator("#finance").get_by_role("link", name="Choose who pays").click()
+    page.wait_for_url(f"**/inquiries/{inquiry_id}/finance")
+    assert axe_violations(page) == []
+    page.get_by_label("Who pays").select_option("insurance")
+    page.get_by_label("Insurer").fill("Bradesco Saúde")
+    page.get_by_role("button", name="Save who pays").click()
+    page.wait_for_url(f"**/inquiries/{inquiry_id}#finance")
+    assert "Bradesco Saúde" in page.locator("#finance").inner_text()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(tmp_path / "case-after.png"), full_page=True)
+    for path in ("appointment", "records", "travel", "travel-plan/companions"):
+        page.goto(f"/inquiries/{inquiry_id}/{path}")
+        assert axe_violations(page) == [], path

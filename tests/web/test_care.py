@@ -286,3 +286,82 @@ def test_opinion_steps_on_an_in_person_case_are_refused_by_name(client, coordina
     response = post(client, inquiry.id, "opinion", {"opinion-physician_questions": "Why?"})
     assert response.status_code == 422 and "This is not an online second opinion." in html(response)
     assert opinion.opinion_of(inquiry) is None
+
+
+# --- the step forms on pages of their own ----------------------------------------------------------
+
+FORMS_OF_THEIR_OWN = {  # page -> a field of its form, as named in the markup
+    "travel-plan": 'name="trip-lodging"', "travel-plan/companions": 'name="companion-full_name"',
+    "finance": 'name="fin-payer_type"', "appointment": 'name="location"', "records": 'name="items"',
+    "travel": 'name="airport_pickup"'}
+
+
+def test_the_case_page_links_to_each_step_form_and_holds_none_of_their_fields(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    page = html(client.get(f"/inquiries/{inquiry.id}"))
+    for path, field in FORMS_OF_THEIR_OWN.items():
+        assert f'href="/inquiries/{inquiry.id}/{path}"' in page, path
+        assert field not in page, path
+        form_page = client.get(f"/inquiries/{inquiry.id}/{path}")
+        assert form_page.status_code == 200 and field in html(form_page), path
+        assert f'href="/inquiries/{inquiry.id}#' in html(form_page)  # back to the case's card
+
+
+def test_the_travel_plan_page_shows_what_is_on_file_but_never_the_passport_number(client, coordinator, factory, db):
+    inquiry = factory.inquiry()
+    assert post(client, inquiry.id, "travel-plan", PLAN).status_code == 303
+    page = html(client.get(f"/inquiries/{inquiry.id}/travel-plan"))
+    assert 'value="Longwood Inn"' in page and 'value="2031-03-24"' in page and 'value="LAYLA HADDAD"' in page
+    assert "K12345678" not in page and "Left empty, the number on file is kept." in page
+    refused = post(client, inquiry.id, "travel-plan", {**PLAN, "trip-lodging": "Hotel Commonwealth",
+                                                       "trip-departure_date": "2031-03-01"})
+    assert refused.status_code == 422
+    page = html(refused)
+    assert 'id="trip-departure_date-error"' in page and 'aria-invalid="true"' in page
+    assert 'value="Hotel Commonwealth"' in page  # what was typed is kept
+    assert travel.plan_of(inquiry).lodging == "Longwood Inn"
+
+
+def test_the_interpreter_and_passport_lists_begin_with_the_patients_language_and_country(
+        client, coordinator, factory, db):
+    inquiry = factory.inquiry(preferred_language="pt-BR", country="BR")
+    page = html(client.get(f"/inquiries/{inquiry.id}/travel-plan"))
+    select_ = page[page.index('<select class="form-select" id="trip-interpreter_language"'):]
+    select_ = select_[:select_.index("</select>")]
+    options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)<', select_)
+    assert options[0] == ("", "The patient&#39;s language (Portuguese)")
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select_, re.S)
+    assert [label for label, _ in groups] == ["The center&#39;s languages", "All languages"]
+    assert sorted(re.findall(r'value="([^"]+)"', groups[0][1])) == ["ar", "en", "es", "fr", "pt", "ru", "zh"]
+    assert 'value="ti"' in groups[1][1] and 'value="en"' not in groups[1][1]  # any ISO 639-1 language
+    country = page[page.index('id="trip-passport_country"'):]
+    country = country[:country.index("</select>")]
+    assert re.search(r'<optgroup label="The patient&#39;s country">\s*<option value="BR">Brazil</option>', country)
+    # a language of the long list is taken like any other
+    assert post(client, inquiry.id, "travel-plan", {**PLAN, "trip-interpreter_needed": "y",
+                                                    "trip-interpreter_language": "ti"}).status_code == 303
+    assert travel.plan_of(inquiry).interpreter_language == "ti"
+    assert "Tigrinya" in html(client.get(f"/inquiries/{inquiry.id}"))
+
+
+def test_who_pays_is_recorded_on_its_page_with_currencies_suggested(client, coordinator, factory, db):
+    inquiry = factory.inquiry(country="BR")
+    page = html(client.get(f"/inquiries/{inquiry.id}/finance"))
+    assert 'list="currencies"' in page
+    datalist = page[page.index('<datalist id="currencies">'):]
+    assert re.findall(r'<option value="([A-Z]{3})">', datalist[:datalist.index("</datalist>")])[:2] == ["BRL", "USD"]
+    refused = post(client, inquiry.id, "finance", {"fin-payer_type": "insurance", "fin-insurer": "Bradesco Saúde",
+                                                    "fin-patient_currency": "XYZ"})
+    assert refused.status_code == 422 and 'value="Bradesco Saúde"' in html(refused)
+    assert post(client, inquiry.id, "finance", {"fin-payer_type": "insurance",
+                                                "fin-insurer": "Bradesco Saúde"}).status_code == 303
+    page = html(client.get(f"/inquiries/{inquiry.id}/finance"))
+    assert 'value="Bradesco Saúde"' in page and 'name="fin-version" type="hidden" value="1"' in page
+    assert "Bradesco Saúde" in html(client.get(f"/inquiries/{inquiry.id}"))
+
+
+def test_a_coordinator_of_another_center_cannot_open_the_step_pages(client, auth, factory, db):
+    inquiry = factory.inquiry()
+    auth.login(factory.user(centers=("neurology",)))
+    for path in FORMS_OF_THEIR_OWN:
+        assert client.get(f"/inquiries/{inquiry.id}/{path}").status_code == 404, path

@@ -348,13 +348,21 @@ def test_a_post_without_csrf_token_is_refused(client, coordinator, factory, db, 
 
 # --- the page itself ----------------------------------------------------------------------------
 
-def test_every_label_of_the_case_page_points_at_one_field(client, coordinator, factory, db):
+@pytest.mark.parametrize("path, fields", [
+    ("", {"reply_body", "note_body", "move_note"}),
+    # the forms with pages of their own
+    ("/records", {"records_note"}),
+    ("/appointment", {"appointment_note", "date", "location"}),
+    ("/travel", {"travel_note", "lodging"}),
+])
+def test_every_label_of_the_case_page_points_at_one_field(client, coordinator, factory, db, path, fields):
     inquiry = factory.inquiry()
-    html = html_of(client.get(f"/inquiries/{inquiry.id}"))
+    response = client.get(f"/inquiries/{inquiry.id}{path}")
+    assert response.status_code == 200
+    html = html_of(response)
     ids = Counter(re.findall(r'\sid="([^"]+)"', html))
     labelled = set(re.findall(r'<label[^>]*\sfor="([^"]+)"', html))
-    assert labelled >= {"reply_body", "note_body", "move_note", "records_note", "appointment_note",
-                        "travel_note", "date", "location", "lodging"}
+    assert labelled >= fields
     assert {name: ids[name] for name in labelled if ids[name] != 1} == {}
 
 
