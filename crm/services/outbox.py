@@ -57,6 +57,12 @@ def inquiry_id_from_token(text: str) -> int | None:
     return None
 
 
+def one_line(text: str | None) -> str:
+    """A name for a header: its line breaks, tabs and runs of spaces made one space (a patient's
+    name typed with a line break would otherwise start a header of its own)."""
+    return " ".join((text or "").split())
+
+
 def reply_address(inquiry: Inquiry) -> str:
     name, addr = _address(current_app.config.get("REPLY_ADDRESS") or current_app.config["MAIL_FROM"])
     local, _at, domain = addr.partition("@")
@@ -94,7 +100,7 @@ def queue_patient_mail(inquiry: Inquiry, kind: str, *, actor: User | None = None
     row = OutboundMail(kind=kind, dedupe_key=dedupe_key, inquiry=inquiry,
                        message_id=make_msgid(domain=_domain()), from_addr=current_app.config["MAIL_FROM"],
                        reply_to=reply_address(inquiry),
-                       to_addr=formataddr((patient.full_name, patient.email)), subject=rendered.subject,
+                       to_addr=formataddr((one_line(patient.full_name), patient.email)), subject=rendered.subject,
                        language=rendered.language, body_text=rendered.text, body_html=rendered.html,
                        in_reply_to=in_reply_to, status=QUEUED, attempts=0, next_attempt_at=now,
                        created_at=now, last_error="")
@@ -130,7 +136,7 @@ def queue_staff_mail(user: User, kind: str, *, dedupe_key: str | None = None,
     rendered = render(kind, user.ui_locale or "en", user=user, base_url=base_url, **context)
     now = utcnow()
     row = OutboundMail(kind=kind, dedupe_key=dedupe_key, message_id=make_msgid(domain=_domain()),
-                       from_addr=current_app.config["MAIL_FROM"], to_addr=formataddr((user.name, user.email)),
+                       from_addr=current_app.config["MAIL_FROM"], to_addr=formataddr((one_line(user.name), user.email)),
                        subject=rendered.subject, language=rendered.language, body_text=rendered.text,
                        body_html=rendered.html, status=QUEUED, attempts=0, next_attempt_at=now,
                        created_at=now, last_error="")
