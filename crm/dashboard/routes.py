@@ -38,7 +38,7 @@ def index():
 def rebuild():
     """Count the dashboard's figures again from the cases (after loading data in plain SQL, or
     changing CRM_TIMEZONE)."""
-    counted = dashboard_counts.rebuild(db.session.connection())
+    counted = dashboard_counts.rebuild(db.session)
     db.session.commit()
     click.echo(f"counted {counted} inquiries")
 

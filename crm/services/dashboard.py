@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, false, func, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -19,7 +19,7 @@ from ..models.dashboard import MONTH, WEEK, ZONE, DashboardCount, OpenTaskCount
 from ..models.inquiry import SOURCES
 from ..models.task import OPEN
 from .dashboard_counts import (FIRST_RESPONSE, ONE_DAY, contributions, hour_of, periods_of,
-                               response_outcome, zone)
+                               response_outcome, write_counts, zone)
 from .errors import DomainError, Forbidden, ValidationError
 from .pipeline import CLOSED, OPEN_STAGES, STAGES
 from .visibility import inquiry_scope
@@ -161,7 +161,10 @@ def _scope(user: User, center: Center | None) -> _Scope:
         return _Scope(centers=None if center is None else [center.id], extra=None)
     whole = {0} | {c.id for c in user.centers}
     allowed = whole & {center.id} if center is not None else whole
-    extra = and_(inquiry_scope(user), func.coalesce(Inquiry.center_id, 0).not_in(sorted(whole)))
+    # beyond whole centers the rule lets a coordinator see their own cases (found by their index);
+    # the tests check that both parts together are exactly ``inquiry_scope``
+    extra = and_(Inquiry.coordinator_id == user.id, inquiry_scope(user), Inquiry.center_id.is_not(None),
+                 Inquiry.center_id.not_in(sorted(whole - {0})))
     if center is not None:
         extra = and_(extra, Inquiry.center_id == center.id)
     return _Scope(centers=sorted(allowed), extra=extra)
@@ -192,6 +195,7 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
     """
     if user is None or not user.is_active or not user.sees_cases:
         raise Forbidden()
+    write_counts(db.session())  # what this session's transaction changed, if anything
     now = now or utcnow()
     local = zone()
     today = now.astimezone(local).date()
@@ -201,29 +205,31 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     segs = segments(start, end)
     trend = _trend_days(filters, today)
-    trend_segs = [seg for week, first, last in trend for seg in segments(first, last)]
+    trend_segs: list = []
+    if trend:  # whole weeks, days at either end: a few index ranges
+        _weeks_and_days(trend[0][1], trend[-1][2] + ONE_DAY, trend_segs)
     C = DashboardCount
 
-    def within(segments_):
-        return or_(*[and_(C.period == p, C.start.between(a, b)) for p, a, b in segments_]) if segments_ else false()
+    def rows_in(segments_, *columns, where=()):
+        """The count rows of the periods ``segments_``: one index range each, added up after."""
+        parts = [select(*columns).where(C.period == p, C.start.between(a, b), *where) for p, a, b in segments_] \
+            or [select(*columns).where(false())]
+        return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
     in_scope = scope.of_centers(C.center_id)
     totals: dict[str, Counter] = defaultdict(Counter)
     by_center: Counter = Counter()
-    zones = []
-    center_of_total = case((C.dim == "total", C.center_id), else_=-1)
+    zones = list(db.session.scalars(select(C.value).where(C.period == ZONE)))
+    if zones != [local.key]:
+        raise StaleCounts()
+    ranged = rows_in(segs, C.dim, C.value, C.center_id, C.n, where=(in_scope, C.dim != "coordinator"))
+    center_of_total = case((ranged.c.dim == "total", ranged.c.center_id), else_=-1)
     for dim, value, center_id, n in db.session.execute(
-            select(C.dim, C.value, center_of_total, func.sum(C.n))
-            .where(or_(and_(within(segs), in_scope), C.period == ZONE))
-            .group_by(C.dim, C.value, center_of_total)):
-        if dim == "zone":
-            zones.append(value)
-            continue
+            select(ranged.c.dim, ranged.c.value, center_of_total, func.sum(ranged.c.n))
+            .group_by(ranged.c.dim, ranged.c.value, center_of_total)):
         totals[dim][value] += int(n)
         if dim == "total":
             by_center[center_id] += int(n)
-    if zones != [local.key]:
-        raise StaleCounts()
     now_counts: dict[str, Counter] = defaultdict(Counter)
     for dim, value, n in db.session.execute(
             select(C.dim, C.value, func.sum(C.n))
@@ -231,11 +237,12 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
             .group_by(C.dim, C.value)):
         now_counts[dim][value] += int(n)
     by_day: dict[tuple[str, date], dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    week_segs = trend_segs if _covers(trend_segs, WEEK, this_week) else trend_segs + [(WEEK, this_week, this_week)]
+    weekly = rows_in(week_segs, C.period, C.start, C.dim, C.value, C.n,
+                     where=(in_scope, C.dim.in_(("total", "response"))))
     for period, first, dim, value, n in db.session.execute(
-            select(C.period, C.start, C.dim, C.value, func.sum(C.n))
-            .where(or_(within(trend_segs), and_(C.period == WEEK, C.start == this_week)), in_scope,
-                   C.dim.in_(("total", "response")))
-            .group_by(C.period, C.start, C.dim, C.value)):
+            select(weekly.c.period, weekly.c.start, weekly.c.dim, weekly.c.value, func.sum(weekly.c.n))
+            .group_by(weekly.c.period, weekly.c.start, weekly.c.dim, weekly.c.value)):
         by_day[(period, first)][dim][value] += int(n)
     T = OpenTaskCount
     overdue: Counter = Counter()
@@ -286,13 +293,13 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
     hour_key = hour.strftime("%Y-%m-%dT%H")
     response = _responses(totals["response"], sum(late_now.values()), hour_key)
     weeks_new, weeks_response = [], []
-    for week, first, last in trend:
-        rows: dict[str, Counter] = defaultdict(Counter)
-        for period, a, b in segments(first, last):
-            for key, found in by_day.items():
-                if key[0] == period and a <= key[1] <= b:
-                    for dim, values in found.items():
-                        rows[dim].update(values)
+    per_week: dict[date, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for (period, first), found in by_day.items():
+        if _covers(trend_segs, period, first):
+            for dim, values in found.items():
+                per_week[first - timedelta(days=first.weekday())][dim].update(values)
+    for week, _first, _last in trend:
+        rows = per_week[week]
         weeks_new.append({"week": week, "count": rows["total"][""]})
         weeks_response.append({"week": week, **_responses(rows["response"], late_now[week], hour_key)})
 

@@ -17,12 +17,11 @@ import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, event, inspect, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, event, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Inquiry, Patient, StageChange, Task
@@ -33,13 +32,13 @@ from .pipeline import CLOSED, OPEN_STAGES
 ONE_DAY = timedelta(days=1)
 FIRST_RESPONSE = "first_response"
 STAGE_RANK = {stage: rank for rank, stage in enumerate(OPEN_STAGES)}
-#: What each family of counts reads (``contributions``): the case itself and its patient, its
-#: stage history, its tasks. A write concerns the families whose inputs it changes; a change of
-#: center or creation date (the keys of every count) concerns them all.
-CASE, HISTORY, TASKS = "case", "history", "tasks"
-ALL = frozenset({CASE, HISTORY, TASKS})
+#: What each family of counts reads (``contributions``): the case itself, its patient's country
+#: and language, its stage history, its tasks. A write concerns the families whose inputs it
+#: changes; a change of center or creation date (the keys of every count) concerns them all.
+CASE, PATIENT, HISTORY, TASKS = "case", "patient", "history", "tasks"
+ALL = frozenset({CASE, PATIENT, HISTORY, TASKS})
 _INQUIRY_KEYS = ("center_id", "center", "created_at")
-_INQUIRY_ATTRS = ("stage", "coordinator_id", "coordinator", "patient_id", "patient", "source")
+_INQUIRY_ATTRS = ("stage", "coordinator_id", "coordinator", "source")
 _PATIENT_ATTRS = ("country", "preferred_language")
 _CHANGE_ATTRS = ("to_stage", "created_at", "inquiry_id", "inquiry")
 _TASK_ATTRS = ("state", "kind", "due_at", "paused_at", "completed_at", "assignee_id", "assignee",
@@ -51,8 +50,14 @@ _TRACKED_COLUMNS = {
     "stage_changes": {"id", "to_stage", "created_at", "inquiry_id"},
     "tasks": {"id", "state", "kind", "due_at", "paused_at", "completed_at", "assignee_id", "inquiry_id"},
 }
+#: Counts read for all time only (the workload now): kept per month of creation, not per day.
+MONTHS_ONLY = frozenset({"coordinator"})
 _CHUNK = 5000
 _STASH = "crm.dashboard_counts.before"
+_PENDING = "crm.dashboard_counts.pending"
+_COUNTED = "crm.dashboard_counts.counted"
+_DELTAS = "crm.dashboard_counts.deltas"
+_APPLIED = "crm.dashboard_counts.applied"
 
 
 class UntrackedWrite(RuntimeError):
@@ -102,6 +107,19 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+_IDS = bindparam("ids", expanding=True)
+#: The three reads of ``contributions``, built once (their compiled forms are cached).
+_CASES = (select(Inquiry.id, Inquiry.created_at, Inquiry.center_id, Inquiry.stage, Inquiry.source,
+                 Inquiry.coordinator_id, Patient.country, Patient.preferred_language)
+          .join(Patient, Patient.id == Inquiry.patient_id).where(Inquiry.id.in_(_IDS)))
+_HISTORY = (select(StageChange.inquiry_id, StageChange.to_stage, StageChange.created_at)
+            .where(StageChange.inquiry_id.in_(_IDS)).order_by(StageChange.inquiry_id, StageChange.id))
+_TASK_ROWS = (select(Task.inquiry_id, Task.kind, Task.state, Task.assignee_id, Task.due_at, Task.paused_at,
+                     Task.completed_at)
+              .where(Task.inquiry_id.in_(_IDS), or_(Task.state == OPEN, Task.kind == FIRST_RESPONSE))
+              .order_by(Task.id))
+
+
 def contributions(connection, ids: Iterable[int], families: frozenset = ALL, *,
                   local: ZoneInfo | None = None) -> Contributions:
     """The counts of the inquiries ``ids`` as the database has them now (in ``connection``'s
@@ -118,27 +136,23 @@ def _add_contributions(connection, ids: list[int], families, local: ZoneInfo, ou
     counts = out.counts
     keys: dict[int, tuple[date, int]] = {}
     stages: dict[int, str] = {}
-    for row in connection.execute(
-            select(Inquiry.id, Inquiry.created_at, Inquiry.center_id, Inquiry.stage, Inquiry.source,
-                   Inquiry.coordinator_id, Patient.country, Patient.preferred_language)
-            .join(Patient, Patient.id == Inquiry.patient_id).where(Inquiry.id.in_(ids))):
+    for row in connection.execute(_CASES, {"ids": ids}):
         key = (row.created_at.astimezone(local).date(), row.center_id or 0)
         keys[row.id], stages[row.id] = key, row.stage
         if CASE in families:
             counts[(*key, "total", "")] += 1
             counts[(*key, "stage", row.stage)] += 1
             counts[(*key, "source", row.source)] += 1
-            counts[(*key, "country", row.country or "")] += 1
-            counts[(*key, "language", row.preferred_language or "")] += 1
             if row.stage != CLOSED:
                 counts[(*key, "coordinator", str(row.coordinator_id or 0))] += 1
+        if PATIENT in families:
+            counts[(*key, "country", row.country or "")] += 1
+            counts[(*key, "language", row.preferred_language or "")] += 1
     if not keys:
         return
     if HISTORY in families:
         history: dict[int, list] = defaultdict(list)
-        for inquiry_id, to_stage, at in connection.execute(
-                select(StageChange.inquiry_id, StageChange.to_stage, StageChange.created_at)
-                .where(StageChange.inquiry_id.in_(list(keys))).order_by(StageChange.inquiry_id, StageChange.id)):
+        for inquiry_id, to_stage, at in connection.execute(_HISTORY, {"ids": list(keys)}):
             history[inquiry_id].append((to_stage, at))
         for inquiry_id, key in keys.items():
             changes = history.get(inquiry_id, [])
@@ -152,11 +166,7 @@ def _add_contributions(connection, ids: list[int], families, local: ZoneInfo, ou
                 counts[(*key, "furthest", OPEN_STAGES[max(reached)])] += 1
     if TASKS in families:
         answered: set[int] = set()
-        for row in connection.execute(
-                select(Task.inquiry_id, Task.kind, Task.state, Task.assignee_id, Task.due_at, Task.paused_at,
-                       Task.completed_at)
-                .where(Task.inquiry_id.in_(list(keys)), or_(Task.state == OPEN, Task.kind == FIRST_RESPONSE))
-                .order_by(Task.id)):
+        for row in connection.execute(_TASK_ROWS, {"ids": list(keys)}):
             key = keys[row.inquiry_id]
             if row.kind == FIRST_RESPONSE and row.inquiry_id not in answered:
                 answered.add(row.inquiry_id)  # the first one only: a case back in ``new`` is no new case
@@ -177,6 +187,9 @@ def apply(connection, delta: Contributions) -> None:
     they share in the same order)."""
     rows: Counter = Counter()
     for (day, center, dim, value), n in delta.counts.items():
+        if dim in MONTHS_ONLY:
+            rows[(MONTH, day.replace(day=1), center, dim, value)] += n
+            continue
         for period, start in periods_of(day):
             rows[(period, start, center, dim, value)] += n
     _upsert(connection, DashboardCount, ("period", "start", "center_id", "dim", "value"),
@@ -186,17 +199,40 @@ def apply(connection, delta: Contributions) -> None:
 
 
 def _upsert(connection, model, keys: tuple[str, ...], items: list) -> None:
+    """``n = n + delta`` for each (key, delta), in one statement run for all of them through the
+    driver (a bulk load adds a few hundred thousand; SQLAlchemy's own parameter handling took
+    longer than the database)."""
+    if not items:
+        return
     table = model.__table__
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    for start in range(0, len(items), 1000):
-        stmt = insert(table).values([dict(zip(keys, key), n=n) for key, n in items[start:start + 1000]])
-        connection.execute(stmt.on_conflict_do_update(index_elements=list(keys),
-                                                      set_={"n": table.c.n + stmt.excluded.n}))
+    if connection.dialect.name == "postgresql":
+        marks, rows = "%s", [(*key, n) for key, n in items]
+    else:
+        marks, rows = "?", [tuple(_sqlite_value(v) for v in key) + (n,) for key, n in items]
+    columns = ", ".join(keys)
+    connection.exec_driver_sql(  # nosemgrep: itinera-sql-string-formatting - names from the model, values bound
+        f"INSERT INTO {table.name} ({columns}, n) VALUES ({', '.join([marks] * (len(keys) + 1))}) "
+        f"ON CONFLICT ({columns}) DO UPDATE SET n = {table.name}.n + excluded.n", rows)  # nosec B608 - as above
 
 
-def rebuild(connection, *, batch: int = 20_000) -> int:
+def _sqlite_value(value):
+    """A key's value as SQLAlchemy stores it in SQLite (dates and UTC times as ISO text)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def rebuild(session: Session, *, batch: int = 20_000) -> int:
     """Count everything again from the cases (after a bulk load in plain SQL, or a change of the
-    center's time zone); returns how many inquiries were counted. In the caller's transaction."""
+    center's time zone); returns how many inquiries were counted. Flushes, never commits."""
+    session.flush()
+    for key in (_PENDING, _DELTAS, _COUNTED, _APPLIED):
+        session.info.pop(key, None)
+    connection = session.connection()
     local = zone()
     connection.execute(delete(DashboardCount))
     connection.execute(delete(OpenTaskCount))
@@ -246,26 +282,29 @@ def _inquiry_of(obj):
 
 @dataclass
 class _Plan:
-    """What one write concerns: inquiries by id, new inquiries (ids known once written), the
-    patients whose country or language changes, the patients to lock."""
+    """What one write concerns: each inquiry (by id, or the new object whose id the write gives)
+    with the families of counts it changes; the patients to lock; the patients whose country or
+    language changes (their inquiries' ``PATIENT`` counts move)."""
 
-    ids: set = field(default_factory=set)
-    pending: list = field(default_factory=list)
-    families: set = field(default_factory=set)
+    wants: dict = field(default_factory=dict)
     patients_changed: set = field(default_factory=set)
     patients_locked: set = field(default_factory=set)
 
     def add(self, ref, families) -> None:
-        if ref is None:
-            return
-        if isinstance(ref, int):
-            self.ids.add(ref)
-        else:
-            self.pending.append(ref)
-        self.families.update(families)
+        if ref is not None:
+            self.wants.setdefault(ref, set()).update(families)
+
+    def ids(self) -> dict[int, frozenset]:
+        """Inquiry id -> its families (new inquiries once written)."""
+        out: dict[int, set] = {}
+        for ref, families in self.wants.items():
+            key = ref if isinstance(ref, int) else ref.id
+            if key is not None:
+                out.setdefault(key, set()).update(families)
+        return {key: frozenset(families) for key, families in out.items()}
 
     def __bool__(self) -> bool:
-        return bool(self.ids or self.pending or self.patients_changed)
+        return bool(self.wants or self.patients_changed)
 
 
 def _plan_flush(session: Session) -> _Plan:
@@ -284,17 +323,19 @@ def _plan_flush(session: Session) -> _Plan:
             plan.add(_inquiry_of(obj), {TASKS})
     for obj in session.dirty:
         if isinstance(obj, Inquiry):
+            patient = inspect(obj).attrs.patient.history
             if _changed(obj, _INQUIRY_KEYS):
                 plan.add(obj.id, ALL)
-            elif _changed(obj, _INQUIRY_ATTRS):
+                plan.patients_locked.add(obj.patient_id)
+            elif patient.has_changes() or _changed(obj, ("patient_id",)):
+                plan.add(obj.id, {PATIENT})
+            if _changed(obj, _INQUIRY_ATTRS):
                 plan.add(obj.id, {CASE})
-            patient = inspect(obj).attrs.patient.history
-            if patient.has_changes():
+            if patient.has_changes() or _changed(obj, ("patient_id",)):
                 plan.patients_locked.add(obj.patient_id)
                 plan.patients_locked.update(p.id for p in patient.added if p is not None and p.id is not None)
         elif isinstance(obj, Patient) and _changed(obj, _PATIENT_ATTRS):
             plan.patients_changed.add(obj.id)
-            plan.families.add(CASE)
         elif isinstance(obj, StageChange) and _changed(obj, _CHANGE_ATTRS):
             _add_moved(plan, obj, {HISTORY})
         elif isinstance(obj, Task) and _changed(obj, _TASK_ATTRS):
@@ -306,31 +347,52 @@ def _plan_flush(session: Session) -> _Plan:
             _add_moved(plan, obj, {HISTORY})
         elif isinstance(obj, Task):
             _add_moved(plan, obj, {TASKS})
+    plan.patients_locked.discard(None)
     return plan
 
 
 def _add_moved(plan: _Plan, obj, families) -> None:
     """A changed row's inquiry, and the one it belonged to before if it moved."""
     plan.add(_inquiry_of(obj), families)
-    plan.ids.update(i for i in inspect(obj).attrs.inquiry_id.history.deleted if i is not None)
+    for old in inspect(obj).attrs.inquiry_id.history.deleted:
+        plan.add(old, families)
 
 
 def _lock_and_expand(connection, plan: _Plan) -> None:
-    """On PostgreSQL, lock the patients then the inquiries concerned (in id order); the
-    inquiries of patients whose country or language changes join the plan."""
+    """The locking that keeps concurrent counts exact on PostgreSQL (SQLite has one writer at a
+    time): the patients concerned first, then the inquiries written to, each in id order. A
+    patient's row stands for the country and language of all their cases: whoever counts them
+    (a new case, a case moving center, a merge) holds it, and whoever changes them holds it
+    alone, then reads which cases are theirs. The inquiries of patients whose country or
+    language changes join the plan for those counts only (not locked: nothing else of them is
+    counted by this write)."""
     is_pg = connection.dialect.name == "postgresql"
     patients = plan.patients_changed | plan.patients_locked
     if is_pg and patients:
         connection.execute(select(Patient.id).where(Patient.id.in_(sorted(patients)))
                            .order_by(Patient.id).with_for_update(key_share=True))
+    locked = sorted(ref for ref in plan.wants if isinstance(ref, int))
     if plan.patients_changed:
-        plan.ids.update(connection.execute(select(Inquiry.id).where(
-            Inquiry.patient_id.in_(sorted(plan.patients_changed)))).scalars())
-    if is_pg and plan.ids:
-        ids = sorted(plan.ids)
-        for start in range(0, len(ids), _CHUNK):
-            connection.execute(select(Inquiry.id).where(Inquiry.id.in_(ids[start:start + _CHUNK]))
+        for inquiry_id in connection.execute(select(Inquiry.id).where(
+                Inquiry.patient_id.in_(sorted(plan.patients_changed)))).scalars():
+            plan.add(inquiry_id, {PATIENT})
+    if is_pg and locked:
+        for start in range(0, len(locked), _CHUNK):
+            connection.execute(select(Inquiry.id).where(Inquiry.id.in_(locked[start:start + _CHUNK]))
                                .order_by(Inquiry.id).with_for_update(key_share=True))
+
+
+def _grouped(connection, wants: dict[int, frozenset]) -> Contributions:
+    """``contributions`` of each inquiry for its own families."""
+    groups: dict[frozenset, list] = defaultdict(list)
+    for inquiry_id, families in wants.items():
+        groups[families].append(inquiry_id)
+    out = Contributions()
+    for families, ids in groups.items():
+        part = contributions(connection, ids, families)
+        out.counts.update(part.counts)
+        out.tasks.update(part.tasks)
+    return out
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
@@ -341,24 +403,23 @@ def _before_flush(session: Session, _context, _instances) -> None:
     connection = session.connection()
     if not _counting(connection):
         return
+    count_pending(session)  # the inquiries inserted in bulk are counted before they change
     _lock_and_expand(connection, plan)
-    families = frozenset(plan.families)
-    session.info[_STASH] = (plan, families, contributions(connection, plan.ids, families))
+    wants = plan.ids()
+    session.info[_STASH] = (plan, wants, _grouped(connection, wants))
 
 
 def _after_flush(session: Session, _context) -> None:
     stash = session.info.pop(_STASH, None)
     if stash is None:
         return
-    plan, families, before = stash
-    ids = set(plan.ids)
-    for ref in plan.pending:
-        if ref.id is not None:
-            ids.add(ref.id)
-    connection = session.connection()
-    delta = contributions(connection, ids, families).minus(before)
+    plan, before_wants, before = stash
+    wants = plan.ids()  # the new inquiries have their ids now
+    for inquiry_id, families in before_wants.items():
+        wants[inquiry_id] = wants.get(inquiry_id, frozenset()) | families
+    delta = _grouped(session.connection(), wants).minus(before)
     if delta:
-        apply(connection, delta)
+        _record(session, delta)
 
 
 def _on_execute(state):
@@ -390,26 +451,120 @@ def _on_execute(state):
     connection = state.session.connection()
     if not _counting(connection):
         return None
+    session = state.session
     plan = _Plan()
     if name == "inquiries":
         if any(row.get("id") is None for row in rows):
             raise UntrackedWrite("inquiries inserted in bulk need their ids for the dashboard's counts")
-        new = {row["id"] for row in rows}
         plan.patients_locked.update(row["patient_id"] for row in rows if row.get("patient_id") is not None)
-        families = ALL
-    else:
-        if any(row.get("inquiry_id") is None for row in rows):
-            raise UntrackedWrite(f"{name} inserted in bulk need their inquiry ids for the dashboard's counts")
-        new = set()
-        plan.ids.update(row["inquiry_id"] for row in rows)
-        families = frozenset({HISTORY if name == "stage_changes" else TASKS})
+        _lock_and_expand(connection, plan)
+        result = state.invoke_statement()
+        # counted with their stage changes and tasks once written: before the next write that
+        # concerns them, or when the transaction (or savepoint) commits
+        session.info.setdefault(_PENDING, []).append((_transaction(session), {row["id"] for row in rows}))
+        return result
+    if any(row.get("inquiry_id") is None for row in rows):
+        raise UntrackedWrite(f"{name} inserted in bulk need their inquiry ids for the dashboard's counts")
+    ids = {row["inquiry_id"] for row in rows}
+    if ids <= _pending_ids(session):
+        return None  # rows of inquiries not counted yet: they will be, with these
+    count_pending(session)
+    families = frozenset({HISTORY if name == "stage_changes" else TASKS})
+    for inquiry_id in ids:
+        plan.add(inquiry_id, families)
     _lock_and_expand(connection, plan)
-    before = contributions(connection, plan.ids, families)
+    before = contributions(connection, ids, families)
     result = state.invoke_statement()
-    delta = contributions(connection, plan.ids | new, families).minus(before)
+    delta = contributions(connection, ids, families).minus(before)
     if delta:
-        apply(connection, delta)
+        _record(session, delta)
     return result
+
+
+# --- inquiries inserted in bulk, counted once they are whole ------------------------------------
+
+def _transaction(session: Session):
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _pending_ids(session: Session) -> set[int]:
+    return set().union(*(ids for _tx, ids in session.info.get(_PENDING, ())))
+
+
+def count_pending(session: Session) -> None:
+    """Count the inquiries this session inserted in bulk and has not counted yet."""
+    entries = session.info.get(_PENDING)
+    if not entries:
+        return
+    session.info[_PENDING] = []
+    ids = set().union(*(ids for _tx, ids in entries))
+    _record(session, contributions(session.connection(), ids))
+    now = _transaction(session)
+    session.info.setdefault(_COUNTED, []).extend((now, tx, ids) for tx, ids in entries)
+
+
+def _record(session: Session, delta: Contributions) -> None:
+    """Keep ``delta`` to be added when the transaction commits."""
+    session.info.setdefault(_DELTAS, []).append((_transaction(session), delta))
+
+
+def write_counts(session: Session) -> None:
+    """Add what this session's transaction changed to the counters: once, at its commit, every
+    key in order, so that concurrent transactions lock the rows they share in the same order
+    (and, on PostgreSQL, never deadlock on them); or before the counts are read within it."""
+    count_pending(session)
+    entries = session.info.get(_DELTAS)
+    if not entries:
+        return
+    session.info[_DELTAS] = []
+    total = Contributions()
+    for _tx, delta in entries:
+        total.counts.update(delta.counts)
+        total.tasks.update(delta.tasks)
+    apply(session.connection(), total.minus(Contributions()))
+    now = _transaction(session)
+    session.info.setdefault(_APPLIED, []).extend((now, tx, delta) for tx, delta in entries)
+
+
+def _within(transaction, ancestor) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _before_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the transaction itself, not a savepoint
+        session.flush()  # what the commit would flush is counted too
+        write_counts(session)
+
+
+def _after_soft_rollback(session: Session, previous) -> None:
+    """What the rolled-back transaction (or savepoint) wrote is forgotten; what was counted or
+    written in it for writes that stand is owed again."""
+    info = session.info
+    pending = [(tx, ids) for tx, ids in info.get(_PENDING, ()) if not _within(tx, previous)]
+    deltas = [(tx, delta) for tx, delta in info.get(_DELTAS, ()) if not _within(tx, previous)]
+    counted, applied = [], []
+    for at, tx, ids in info.get(_COUNTED, ()):
+        if not _within(at, previous):
+            counted.append((at, tx, ids))
+        elif not _within(tx, previous):
+            pending.append((tx, ids))
+    for at, tx, delta in info.get(_APPLIED, ()):
+        if not _within(at, previous):
+            applied.append((at, tx, delta))
+        elif not _within(tx, previous):
+            deltas.append((tx, delta))
+    info[_PENDING], info[_DELTAS], info[_COUNTED], info[_APPLIED] = pending, deltas, counted, applied
+    info.pop(_STASH, None)
+
+
+def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # a savepoint released: its parent goes on
+        for key in (_PENDING, _DELTAS, _COUNTED, _APPLIED):
+            session.info.pop(key, None)
 
 
 def install() -> None:
@@ -418,3 +573,6 @@ def install() -> None:
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+        event.listen(Session, "after_commit", _after_commit)

@@ -38,7 +38,8 @@ def upgrade():
     sa.Column('dim', sa.String(length=32), nullable=False),
     sa.Column('value', sa.String(length=40), nullable=False),
     sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('period', 'start', 'center_id', 'dim', 'value', name=op.f('pk_dashboard_counts'))
+    sa.PrimaryKeyConstraint('period', 'start', 'center_id', 'dim', 'value', name=op.f('pk_dashboard_counts')),
+    sqlite_with_rowid=False
     )
     op.create_table('open_task_counts',
     sa.Column('center_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -46,12 +47,15 @@ def upgrade():
     sa.Column('due_hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('is_paused', sa.Boolean(), nullable=False),
     sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('center_id', 'assignee_id', 'due_hour', 'is_paused', name=op.f('pk_open_task_counts'))
+    sa.PrimaryKeyConstraint('center_id', 'assignee_id', 'due_hour', 'is_paused', name=op.f('pk_open_task_counts')),
+    sqlite_with_rowid=False
     )
+    op.create_index('ix_inquiries_coordinator_center', 'inquiries', ['coordinator_id', 'center_id'], unique=False)
     count_existing_cases(op.get_bind())
 
 
 def downgrade():
+    op.drop_index('ix_inquiries_coordinator_center', table_name='inquiries')
     op.drop_table('open_task_counts')
     op.drop_table('dashboard_counts')
 
@@ -157,7 +161,8 @@ def count_existing_cases(connection, batch=20_000):
                             row.paused_at is not None)] += 1
         rows_out = Counter()
         for (day, center, dim, value), n in counts.items():
-            for period, start in (("d", day), ("w", day - timedelta(days=day.weekday())), ("m", day.replace(day=1))):
+            periods = (("d", day), ("w", day - timedelta(days=day.weekday())), ("m", day.replace(day=1)))
+            for period, start in periods[2:] if dim == "coordinator" else periods:  # open cases: months only
                 rows_out[(period, start, center, dim, value)] += n
         _upsert(connection, counts_table, ("period", "start", "center_id", "dim", "value"), rows_out)
         _upsert(connection, tasks_table, ("center_id", "assignee_id", "due_hour", "is_paused"), open_tasks)
