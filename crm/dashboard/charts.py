@@ -2,6 +2,7 @@
 mirrored for right-to-left languages. The templates draw what these functions lay out."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 WIDTH = 640
@@ -39,7 +40,7 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def bars(items: list[Bar], *, rtl: bool, label_width: int = 200) -> dict:
+def bars(items: list[Bar], *, rtl: bool, label_width: int = 240) -> dict:
     """Horizontal bars, one row each: the label at the start, the bar, its value at its end."""
     row, gap, top = 22, 6, 4
     plot = WIDTH - label_width - 80
@@ -51,7 +52,7 @@ def bars(items: list[Bar], *, rtl: bool, label_width: int = 200) -> dict:
         label_x, rect_x, value_x = label_width - 8, float(label_width), label_width + length + 6
         if rtl:
             label_x, rect_x, value_x = WIDTH - label_x, WIDTH - label_width - length, WIDTH - value_x
-        rows.append({"bar": bar, "label": _short(bar.label, 30), "y": y, "height": row,
+        rows.append({"bar": bar, "label": _short(bar.label, 32), "y": y, "height": row,
                      "text_y": y + 15, "label_x": label_x, "rect_x": round(rect_x, 1),
                      "width": round(length, 1), "value_x": round(value_x, 1)})
     return {"width": WIDTH, "height": top + len(items) * (row + gap), "rows": rows,
@@ -66,7 +67,9 @@ def columns(items: list[Column], *, rtl: bool) -> dict:
     slot = WIDTH / count
     width = min(40.0, slot * 0.7)
     largest = max((sum(p.value for p in column.parts) for column in items), default=0) or 1
-    every = 1 if count <= 13 else 2
+    # a label under every column, or every other one (…) when they would run into each other
+    widest = max((len(column.label) for column in items), default=0) * 6.5
+    every = max(1, math.ceil(widest / (slot * 0.9)))
     out = []
     for index, column in enumerate(items):
         center = slot * index + slot / 2

@@ -176,3 +176,19 @@ def test_api_tokens_see_what_their_owner_sees(client, factory, db):
     assert api_get(client, coordinator, db).json["total"] == 1
     assert api_get(client, manager, db).json["by_stage"]["intake"] == 1
     assert api_get(client, factory.user(role="admin"), db).status_code == 403
+
+
+def test_the_list_names_the_filters_a_figure_opened_it_with(client, auth, factory, db):
+    auth.login(factory.user(role="manager"))
+    factory.inquiry(source="referral")
+    today = utcnow().astimezone(dashboard.zone()).date()
+    page = client.get(f"/inquiries/?created_from={today}&created_to={today}&source=referral&reached=new"
+                      ).get_data(as_text=True)
+    assert "Also filtered by" in page and "Source: Physician referral" in page
+    assert "Reached New or a later stage" in page
+    assert f'<input type="hidden" name="created_from" value="{today}">' in page  # kept on Apply
+    remove = re.search(r'<a class="small" href="([^"]+)" aria-label="Remove the filter: Source: Physician referral"',
+                       page).group(1)
+    assert "source=" not in htmllib.unescape(remove) and "reached=new" in htmllib.unescape(remove)
+    assert list_total(client, f"/inquiries/?created_from={today}&source=referral") == 1
+    assert list_total(client, f"/inquiries/?created_from={today}&source=phone") == 0
