@@ -40,5 +40,5 @@ def rebuild():
     changing CRM_TIMEZONE)."""
     counted = dashboard_counts.rebuild(db.session)
     db.session.commit()
-    click.echo(f"counted {counted} inquiries")
+    click.echo(f"inquiries counted: {counted}")
 

@@ -111,14 +111,18 @@ def page(figures: dict, centers: list[Center], today) -> dict:
         long_label = _("Week of %(date)s", date=format_date(week, "long"))
         new_href = link.week(week, first, last)
         new_columns.append(charts.Column(label=label, text=number(new["count"]), parts=[charts.Part(
-            new["count"], new_href, _("%(week)s: %(count)s new", week=long_label, count=number(new["count"])))]))
+            new["count"], new_href,
+            _("%(week)s: %(count)s new", week=long_label, count=number(new["count"])))]))
         response_columns.append(charts.Column(label=label, text=percent(response["share"]), parts=[
             charts.Part(response["on_time"], link.week(week, first, last, first_response="on_time"),
-                        _("%(week)s: %(count)s on time", week=long_label, count=number(response["on_time"])), "good"),
+                        _("%(week)s: %(count)s on time", week=long_label,
+                          count=number(response["on_time"])), "good"),
             charts.Part(response["late"], link.week(week, first, last, first_response="late"),
-                        _("%(week)s: %(count)s late", week=long_label, count=number(response["late"])), "late")]))
+                        _("%(week)s: %(count)s late", week=long_label,
+                          count=number(response["late"])), "late")]))
         week_rows.append({"label": long_label, "new": new["count"], "new_href": new_href,
-                          "on_time": response["on_time"], "late": response["late"], "share_text": percent(response["share"]),
+                          "on_time": response["on_time"], "late": response["late"],
+                          "share_text": percent(response["share"]),
                           "on_time_href": link.week(week, first, last, first_response="on_time"),
                           "late_href": link.week(week, first, last, first_response="late")})
 
@@ -126,14 +130,17 @@ def page(figures: dict, centers: list[Center], today) -> dict:
     response = figures["first_response"]
     tiles = [
         {"title": _("New this week"), "value": number(figures["new_this_week"]),
-         "href": link.week(monday, monday, today), "note": _("Since %(date)s", date=format_date(monday, "medium"))},
-        {"title": _("First response within one business day"), "value": percent(figures["first_response_sla"]),
+         "href": link.week(monday, monday, today),
+         "note": _("Since %(date)s", date=format_date(monday, "medium"))},
+        {"title": _("First response within one business day"),
+         "value": percent(figures["first_response_sla"]),
          "href": link.created(first_response="late"),
          "note": _("%(on_time)s on time, %(late)s late", on_time=number(response["on_time"]),
                    late=number(response["late"]))},
         {"title": _("Open cases"), "value": number(figures["open_cases"]), "href": link.now(open="1"),
          "note": _("Now, whatever the dates")},
-        {"title": _("Overdue tasks"), "value": number(figures["overdue_tasks"]), "href": link.now(overdue="all"),
+        {"title": _("Overdue tasks"), "value": number(figures["overdue_tasks"]),
+         "href": link.now(overdue="all"),
          "note": _("Now, whatever the dates")},
     ]
     workload = []
@@ -151,6 +158,7 @@ def page(figures: dict, centers: list[Center], today) -> dict:
         "funnel": hbars(funnel), "stages": hbars(stages), "centers": hbars(by_center),
         "countries": hbars(countries), "languages": hbars(languages), "sources": hbars(sources),
         "medians": hbars(medians),
-        "new_weeks": charts.columns(new_columns, rtl=rtl), "response_weeks": charts.columns(response_columns, rtl=rtl),
+        "new_weeks": charts.columns(new_columns, rtl=rtl),
+        "response_weeks": charts.columns(response_columns, rtl=rtl),
         "weeks": week_rows, "workload": workload, "all_href": link.created(),
     }

@@ -212,8 +212,8 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
 
     def rows_in(segments_, *columns, where=()):
         """The count rows of the periods ``segments_``: one index range each, added up after."""
-        parts = [select(*columns).where(C.period == p, C.start.between(a, b), *where) for p, a, b in segments_] \
-            or [select(*columns).where(false())]
+        parts = [select(*columns).where(C.period == p, C.start.between(a, b), *where)
+                 for p, a, b in segments_] or [select(*columns).where(false())]
         return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
     in_scope = scope.of_centers(C.center_id)
@@ -237,7 +237,9 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
             .group_by(C.dim, C.value)):
         now_counts[dim][value] += int(n)
     by_day: dict[tuple[str, date], dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    week_segs = trend_segs if _covers(trend_segs, WEEK, this_week) else trend_segs + [(WEEK, this_week, this_week)]
+    week_segs = list(trend_segs)
+    if not _covers(trend_segs, WEEK, this_week):
+        week_segs.append((WEEK, this_week, this_week))
     weekly = rows_in(week_segs, C.period, C.start, C.dim, C.value, C.n,
                      where=(in_scope, C.dim.in_(("total", "response"))))
     for period, first, dim, value, n in db.session.execute(
@@ -275,8 +277,9 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
     # what fell due within this hour, up to now: the tasks themselves
     lo, hi = local_bounds(filters.start, filters.end)
     earlier = aliased(Task)
-    is_first = case((and_(Task.kind == FIRST_RESPONSE, ~exists().where(
-        earlier.inquiry_id == Task.inquiry_id, earlier.kind == FIRST_RESPONSE, earlier.id < Task.id)), 1), else_=0)
+    none_earlier = ~exists().where(earlier.inquiry_id == Task.inquiry_id, earlier.kind == FIRST_RESPONSE,
+                                   earlier.id < Task.id)
+    is_first = case((and_(Task.kind == FIRST_RESPONSE, none_earlier), 1), else_=0)
     live = select(Task.kind, Task.assignee_id, Task.paused_at, Inquiry.created_at, is_first) \
         .join(Inquiry, Inquiry.id == Task.inquiry_id) \
         .where(Task.state == OPEN, Task.due_at >= hour, Task.due_at < now, inquiry_scope(user))

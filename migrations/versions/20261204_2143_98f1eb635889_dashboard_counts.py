@@ -47,10 +47,12 @@ def upgrade():
     sa.Column('due_hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('is_paused', sa.Boolean(), nullable=False),
     sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('center_id', 'assignee_id', 'due_hour', 'is_paused', name=op.f('pk_open_task_counts')),
+    sa.PrimaryKeyConstraint('center_id', 'assignee_id', 'due_hour', 'is_paused',
+                            name=op.f('pk_open_task_counts')),
     sqlite_with_rowid=False
     )
-    op.create_index('ix_inquiries_coordinator_center', 'inquiries', ['coordinator_id', 'center_id'], unique=False)
+    op.create_index('ix_inquiries_coordinator_center', 'inquiries', ['coordinator_id', 'center_id'],
+                    unique=False)
     count_existing_cases(op.get_bind())
 
 
@@ -69,7 +71,8 @@ patients = sa.table("patients", sa.column("id"), sa.column("country"), sa.column
 changes = sa.table("stage_changes", sa.column("id"), sa.column("inquiry_id"), sa.column("to_stage"),
                    sa.column("created_at", sa.DateTime()))
 tasks = sa.table("tasks", sa.column("id"), sa.column("inquiry_id"), sa.column("kind"), sa.column("state"),
-                 sa.column("assignee_id"), sa.column("due_at", sa.DateTime()), sa.column("paused_at", sa.DateTime()),
+                 sa.column("assignee_id"), sa.column("due_at", sa.DateTime()),
+                 sa.column("paused_at", sa.DateTime()),
                  sa.column("completed_at", sa.DateTime()))
 counts_table = sa.table("dashboard_counts", sa.column("period"), sa.column("start"), sa.column("center_id"),
                         sa.column("dim"), sa.column("value"), sa.column("n"))
@@ -141,8 +144,8 @@ def count_existing_cases(connection, batch=20_000):
                 counts[(*key, "furthest", OPEN_STAGES[max(reached)])] += 1
         answered = set()
         for row in connection.execute(
-                sa.select(tasks.c.inquiry_id, tasks.c.kind, tasks.c.state, tasks.c.assignee_id, tasks.c.due_at,
-                          tasks.c.paused_at, tasks.c.completed_at)
+                sa.select(tasks.c.inquiry_id, tasks.c.kind, tasks.c.state, tasks.c.assignee_id,
+                          tasks.c.due_at, tasks.c.paused_at, tasks.c.completed_at)
                 .where(tasks.c.inquiry_id.between(ids[0], ids[-1]),
                        sa.or_(tasks.c.state == "open", tasks.c.kind == "first_response"))
                 .order_by(tasks.c.id)):

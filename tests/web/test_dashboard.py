@@ -42,8 +42,8 @@ def test_a_manager_reads_the_whole_pipeline(client, auth, factory, demo):
     # tiles first, then the charts
     assert page.index("New this week") < page.index("How far cases got") < page.index("Inquiries by center")
     assert format_decimal(figures["open_cases"], locale="en") in page
-    charts = re.findall(r'<svg class="d-block w-100"[^>]*role="img" aria-label="([^"]+)"[^>]*>\s*<title>([^<]+)</title>',
-                        page)
+    charts = re.findall(r'<svg class="d-block w-100"[^>]*role="img" aria-label="([^"]+)"[^>]*>'
+                        r'\s*<title>([^<]+)</title>', page)
     assert len(charts) == 9 and all(label == title for label, title in charts)
     assert page.count("<details") == 9 and page.count('<caption class="visually-hidden">') == 9
     assert 'href="/dashboard/"' in page  # the navigation's link
@@ -81,7 +81,8 @@ def test_medians_and_overdue_tasks_link_to_their_cases(client, auth, factory, de
     assert 0 < list_total(client, tiles["Overdue tasks"]) <= figures["overdue_tasks"]
     assert list_total(client, tiles["Open cases"]) == figures["open_cases"]
     assert list_total(client, tiles["New this week"]) == figures["new_this_week"]
-    assert list_total(client, tiles["First response within one business day"]) == figures["first_response"]["late"]
+    late = tiles["First response within one business day"]
+    assert list_total(client, late) == figures["first_response"]["late"]
     care = next(h for h, _shown in LINK.findall(page) if "reached=in_care" in h)
     assert list_total(client, care) == figures["conversion"]["reached_care"] > 0
 
@@ -121,8 +122,9 @@ def test_admins_are_refused(client, auth, factory):
     assert 'href="/dashboard/"' not in client.get("/admin/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query, field", [("from=31/01/2026", "from"), ("to=2026-13-01", "to"),
-                                          ("from=2026-03-01&to=2026-01-01", "to"), ("center=nowhere", "center")])
+@pytest.mark.parametrize("query, field", [
+    ("from=31/01/2026", "from"), ("to=2026-13-01", "to"), ("from=2026-03-01&to=2026-01-01", "to"),
+    ("center=nowhere", "center")])
 def test_bad_filters_are_shown_next_to_their_field(client, auth, factory, query, field):
     auth.login(factory.user(role="manager"))
     response = client.get(f"/dashboard/?{query}")
@@ -157,8 +159,9 @@ def test_the_api_gives_the_page_s_figures(client, factory, db, demo):
     assert narrow["total"] <= body["by_center"].get("cardiology", 0)
 
 
-@pytest.mark.parametrize("query, field", [("?from=soon", "from"), ("?to=2026-02-30", "to"),
-                                          ("?from=2026-05-01&to=2026-04-01", "to"), ("?center=nowhere", "center")])
+@pytest.mark.parametrize("query, field", [
+    ("?from=soon", "from"), ("?to=2026-02-30", "to"), ("?from=2026-05-01&to=2026-04-01", "to"),
+    ("?center=nowhere", "center")])
 def test_bad_api_filters_are_422_with_the_contract_s_shape(client, factory, db, query, field):
     response = api_get(client, factory.user(role="manager"), db, query)
     assert response.status_code == 422
@@ -187,8 +190,8 @@ def test_the_list_names_the_filters_a_figure_opened_it_with(client, auth, factor
     assert "Also filtered by" in page and "Source: Physician referral" in page
     assert "Reached New or a later stage" in page
     assert f'<input type="hidden" name="created_from" value="{today}">' in page  # kept on Apply
-    remove = re.search(r'<a class="small" href="([^"]+)" aria-label="Remove the filter: Source: Physician referral"',
-                       page).group(1)
+    remove = re.search(r'<a class="small" href="([^"]+)" '
+                       r'aria-label="Remove the filter: Source: Physician referral"', page).group(1)
     assert "source=" not in htmllib.unescape(remove) and "reached=new" in htmllib.unescape(remove)
     assert list_total(client, f"/inquiries/?created_from={today}&source=referral") == 1
     assert list_total(client, f"/inquiries/?created_from={today}&source=phone") == 0
