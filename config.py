@@ -67,6 +67,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
+    #: How long a coordinator's break-glass (emergency) access to one case lasts.
+    BREAK_GLASS_MINUTES = 60
 
     PAGE_SIZE = 50
     BOARD_CARDS_PER_STAGE = 12

@@ -99,6 +99,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .api.routes import bp as api_bp
+    from .auth.account import bp as account_bp
+    from .auth.break_glass import bp as break_glass_bp
     from .auth.routes import bp as auth_bp
     from .inquiries.routes import bp as inquiries_bp
     from .main.routes import bp as main_bp
@@ -110,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(break_glass_bp)
     app.register_blueprint(inquiries_bp, url_prefix="/inquiries")
     app.register_blueprint(patients_bp, url_prefix="/patients")
     app.register_blueprint(public_bp)

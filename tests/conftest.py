@@ -251,9 +251,28 @@ class AuthActions:
         self.client = client
 
     def login(self, user, password=PASSWORD):
+        """Sign in through the form; a manager or admin also sets up the authenticator app at
+        the first sign-in and types its code at the next ones (``tests.two_step``)."""
         response = self.client.get("/login")
-        return self.client.post("/login", data={"email": user.email, "password": password,
-                                                "csrf_token": csrf_from(response)})
+        response = self.client.post("/login", data={"email": user.email, "password": password,
+                                                    "csrf_token": csrf_from(response)})
+        return self.second_step(user.email, response)
+
+    def second_step(self, email, response):
+        from tests import two_step
+        key = (id(self.client.application), email.lower())
+        location = response.headers.get("Location", "") if response.status_code == 302 else ""
+        if location.endswith("/login/setup"):
+            page = self.client.get("/login/setup")
+            secret = two_step.secret_from_page(page.get_data(as_text=True))
+            two_step.enrolled(key, secret)
+            return self.client.post("/login/setup", data={"code": two_step.fresh_code(key),
+                                                          "csrf_token": csrf_from(page)})
+        if location.endswith("/login/code"):
+            page = self.client.get("/login/code")
+            return self.client.post("/login/code", data={"code": two_step.fresh_code(key),
+                                                         "csrf_token": csrf_from(page)})
+        return response
 
     def logout(self):
         page = self.client.get("/inquiries/board")

@@ -90,10 +90,24 @@ class HttpClient:
         return match.group(1)
 
     def sign_in(self, email: str, password: str) -> Reply:
-        """Sign in through the login form, as a person would; the session cookie is kept."""
+        """Sign in through the login form, as a person would; the session cookie is kept. A
+        manager or admin sets up the authenticator app at the first sign-in and types its code
+        at the next ones (``tests.two_step``)."""
+        from tests import two_step
         reply = self.post("/login", {"csrf_token": self.csrf_token("/login"), "email": email,
                                      "password": password})
         assert reply.status == 302, f"sign-in of {email} answered {reply.status}"
+        key, location = (self.base, email.lower()), reply.headers.get("Location", "")
+        if location.endswith("/login/setup"):
+            page = self.get("/login/setup")
+            two_step.enrolled(key, two_step.secret_from_page(page.text))
+            reply = self.post("/login/setup", {"csrf_token": CSRF_FIELD.search(page.text).group(1),
+                                               "code": two_step.fresh_code(key)})
+            assert reply.status == 200, f"set-up of {email}'s app answered {reply.status}"
+        elif location.endswith("/login/code"):
+            reply = self.post("/login/code", {"csrf_token": self.csrf_token("/login/code"),
+                                              "code": two_step.fresh_code(key)})
+            assert reply.status == 302, f"the code of {email} answered {reply.status}"
         return reply
 
 

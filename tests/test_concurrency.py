@@ -15,7 +15,7 @@ WORKERS, EACH = 4, 10
 def test_concurrent_read_modify_write_loses_nothing(fresh_app):
     app = fresh_app()
     with app.app_context():
-        user = create_user("c@itinera.example", name="C", role="manager", password="x" * 12)
+        user = create_user("c@itinera.example", name="C", role="manager", password="an unlisted passphrase")
         inquiry = create_inquiry({"given_name": "A", "family_name": "B", "email": "a@example.com",
                                   "service": "treatment", "reason": "r"}, source="phone")
         db.session.commit()

@@ -22,7 +22,7 @@ def test_postgresql_restart_costs_no_request(fresh_app, database_kind):
     app = fresh_app()
     with app.app_context():
         token = create_api_token(create_user("m@itinera.example", name="M", role="manager",
-                                             password="x" * 12))
+                                             password="an unlisted passphrase"))
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -12,7 +12,7 @@ from ..i18n import UI_LOCALES
 from ..inquiries.forms import current_locale
 from ..main.forms import save_with
 from ..models import Center, User
-from ..services import staff, users
+from ..services import break_glass, staff, users
 from ..services.visibility import as_id
 from .forms import CenterForm, UserForm, keyword_fields, name_fields
 
@@ -24,7 +24,8 @@ restrict(bp, is_admin)
 def index():
     all_users = db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)).all()
     centers = db.session.scalars(select(Center).order_by(Center.position, Center.key)).all()
-    return render_template("admin/index.html", users=all_users, centers=centers)
+    return render_template("admin/index.html", users=all_users, centers=centers,
+                           break_glass_grants=break_glass.recent_grants())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

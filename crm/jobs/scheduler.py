@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from ..extensions import db
 from ..models import SchedulerLease
 from ..models.base import utcnow
+from ..services import break_glass
 from . import mail, sweeps
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ JOBS = (
     Job("detect_stalled_cases", sweeps.detect_stalled_cases, 15),
     Job("deliver_outbox", mail.deliver_outbox, 1),
     Job("remove_orphan_files", sweeps.remove_orphan_files, 360),
+    Job("expire_break_glass", break_glass.expire_grants, 5),
 )
 
 

@@ -34,10 +34,13 @@ SUBJECTS = {
     "digest": lambda c: _("Your follow-ups today: %(overdue)d overdue, %(today)d due today",
                           overdue=c["overdue"], today=c["today"]),
     "escalation": lambda c: _("%(count)d follow-ups are overdue", count=c["count"]),
+    "break_glass": lambda c: _("Emergency access: %(name)s opened %(reference)s",
+                               name=c["coordinator"], reference=c["reference"]),
 }
 #: Mail sent by a rule, not typed by a person: marked ``Auto-Submitted`` so that no
 #: out-of-office answers it.
-AUTOMATIC = frozenset({"acknowledgement", "reminder", "portal_link", "digest", "escalation"})
+AUTOMATIC = frozenset({"acknowledgement", "reminder", "portal_link", "digest", "escalation",
+                       "break_glass"})
 
 
 @dataclass(frozen=True)

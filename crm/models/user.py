@@ -1,4 +1,5 @@
-"""Staff accounts: roles, the centers they serve, the languages they speak, API tokens."""
+"""Staff accounts: roles, the centers they serve, the languages they speak, their second factor
+and recovery codes, API tokens."""
 from __future__ import annotations
 
 import secrets
@@ -9,6 +10,7 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..services.crypto import EncryptedText
 from .base import UTCDateTime, utcnow
 
 COORDINATOR, MANAGER, ADMIN = "coordinator", "manager", "admin"
@@ -39,8 +41,17 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Away (leave, travel): gets no new cases; a manager can hand their open work to others.
     is_away: Mapped[bool] = mapped_column(default=False)
-    #: Rotated at sign-out: a cookie issued before it no longer signs anybody in.
+    #: Rotated at sign-out, password change and deactivation: a cookie issued before it no
+    #: longer signs anybody in.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    #: The TOTP secret (base32), encrypted at rest, set when enrollment starts; on only once
+    #: ``totp_enabled_at`` is set, after one code was verified.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time step of the last code accepted: a code of that step or earlier is refused.
+    totp_last_step: Mapped[int | None] = mapped_column()
+    #: The latest end of this user's break-glass grants: none is looked up once it has passed.
+    break_glass_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -69,6 +80,19 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == COORDINATOR
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def needs_totp(self) -> bool:
+        """Managers and admins must sign in with a second factor; coordinators may."""
+        return self.role in (MANAGER, ADMIN)
 
     @property
     def sees_cases(self) -> bool:
@@ -106,3 +130,15 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

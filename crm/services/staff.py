@@ -10,7 +10,7 @@ from ..models import Center, User
 from ..models.user import ROLES
 from .errors import ValidationError
 from ..models.user import new_session_token
-from .users import PASSWORD_MIN, hash_password
+from .users import password_problem, set_password
 from .validation import clean_email, clean_text
 
 
@@ -25,8 +25,8 @@ def update_user(user: User, *, name, email, role, center_keys, languages, ui_loc
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(),
                                                          User.id != user.id)):
         errors["email"] = _l("An account with this email address already exists.")
-    if password and len(password) < PASSWORD_MIN:
-        errors["password"] = _l("Use at least %(min)s characters.", min=PASSWORD_MIN)
+    if password and (problem := password_problem(password)):
+        errors["password"] = problem
     if user.id == actor.id and (role != user.role or not is_active):
         errors["role"] = _l("You cannot remove your own administrator access.")
     centers = list(db.session.scalars(select(Center).where(Center.key.in_(list(center_keys)))))
@@ -38,6 +38,8 @@ def update_user(user: User, *, name, email, role, center_keys, languages, ui_loc
         errors["ui_locale"] = _l("Choose one of the options offered.")
     if errors:
         raise ValidationError(fields=errors)
+    if role != user.role and role in ("manager", "admin") and not user.has_totp:
+        user.session_token = new_session_token()  # the new role signs in with a second step
     user.name, user.email, user.role, user.centers = name, email, role, centers
     user.languages = list(languages)
     user.ui_locale = ui_locale or None
@@ -45,9 +47,9 @@ def update_user(user: User, *, name, email, role, center_keys, languages, ui_loc
         user.session_token = new_session_token()  # signs a deactivated account out at once
     user.is_active = bool(is_active)
     user.is_away = bool(is_away)
-    if password:
-        user.password_hash = hash_password(password)
     db.session.flush()
+    if password:
+        set_password(user, password, actor=actor)  # ends every session of that user
 
 
 def save_center(center: Center | None, *, key, names: dict, is_active: bool,

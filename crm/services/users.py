@@ -1,4 +1,5 @@
-"""Staff accounts: creation, sign-in with throttling, sign-out, API tokens."""
+"""Staff accounts: creation, passwords, sign-in with throttling and a second step, sign-out,
+API tokens."""
 from __future__ import annotations
 
 import hashlib
@@ -15,14 +16,14 @@ from ..i18n import LANGUAGE_LOCALES, UI_LOCALES
 from ..models import ApiToken, Center, User
 from ..models.base import utcnow
 from ..models.user import ROLES, new_session_token
-from . import audit
+from . import audit, two_factor
 from .errors import ValidationError
+from .passwords import PASSWORD_MIN, password_problem  # noqa: F401 - PASSWORD_MIN is the rule's
 from .validation import clean_email, clean_text
 
 _hasher = PasswordHasher()
 #: Verified against when the email is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-PASSWORD_MIN = 10
 
 
 def hash_password(password: str) -> str:
@@ -36,8 +37,8 @@ def create_user(email, *, name, role, password, center_keys=(), languages=(), ui
     name = clean_text(name, "name", errors, max_len=120, required=True)
     if role not in ROLES:
         errors["role"] = _l("Choose one of the options offered.")
-    if not password or len(password) < PASSWORD_MIN:
-        errors["password"] = _l("Use at least %(min)s characters.", min=PASSWORD_MIN)
+    if problem := password_problem(password):
+        errors["password"] = problem
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
         errors["email"] = _l("An account with this email address already exists.")
     centers = []
@@ -62,31 +63,107 @@ def create_user(email, *, name, role, password, center_keys=(), languages=(), ui
     return user
 
 
+def needs_second_step(user: User) -> bool:
+    """A code from the authenticator app is asked after the password: for everyone who turned
+    two-step sign-in on, and for managers and admins (who set it up at their first sign-in)."""
+    return user.has_totp or user.needs_totp
+
+
 def authenticate(email: str, password: str, *, max_failures: int, lockout: timedelta) -> User | None:
     """The active user with these credentials, or None. Failed attempts lock the account for
-    ``lockout`` after ``max_failures`` in a row; the lock answers exactly like a bad password."""
+    ``lockout`` after ``max_failures`` in a row; the lock answers exactly like a bad password.
+    When ``needs_second_step(user)``, the user is not signed in yet (and the count of failures
+    goes on: a wrong code counts as one) until ``complete_sign_in`` or ``enroll_and_sign_in``."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
     now = utcnow()
     if user is None or not user.is_active:
         _verify(_DUMMY_HASH, password or "")
+        # the address tried is not kept: it may be anyone's (or a password typed in the wrong box)
+        audit.record("sign_in_failed", actor=user, service="anonymous",
+                     detail="unknown_account" if user is None else "inactive")
         return None
-    if user.locked_until and user.locked_until > now:
+    if _locked(user, now):
         _verify(_DUMMY_HASH, password or "")
-        audit.record("sign_in_failed", actor=user, detail="locked")
         return None
     if not _verify(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until, user.failed_logins = now + lockout, 0
-        audit.record("sign_in_failed", actor=user)
-        db.session.flush()
+        _failed(user, now, max_failures=max_failures, lockout=lockout)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    audit.record("sign_in", actor=user)
+    if not needs_second_step(user):
+        _signed_in(user, now)
     db.session.flush()
     return user
+
+
+def _locked(user: User, now) -> bool:
+    if user.locked_until and user.locked_until > now:
+        audit.record("sign_in_failed", actor=user, detail="locked")
+        db.session.flush()
+        return True
+    return False
+
+
+def _failed(user: User, now, *, max_failures: int, lockout: timedelta, detail: str = "") -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until, user.failed_logins = now + lockout, 0
+    audit.record("sign_in_failed", actor=user, detail=detail)
+    db.session.flush()
+
+
+def _signed_in(user: User, now, detail: str = "") -> None:
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    audit.record("sign_in", actor=user, detail=detail)
+    db.session.flush()
+
+
+def complete_sign_in(user: User, code: str, *, max_failures: int, lockout: timedelta) -> str | None:
+    """The second step: ``"totp"`` or ``"recovery_code"`` when ``code`` is right and unused (the
+    user is then signed in), else None; a wrong code counts towards the lock. Flushes."""
+    now = utcnow()
+    if not user.is_active or _locked(user, now):
+        return None
+    method = two_factor.verify(user, code, now=now)
+    if method is None:
+        _failed(user, now, max_failures=max_failures, lockout=lockout, detail="second_factor")
+        return None
+    _signed_in(user, now, detail=f"second_factor={method}")
+    return method
+
+
+def enroll_and_sign_in(user: User, code: str) -> list[str]:
+    """The first sign-in of a manager or admin: the first code from their app turns two-step
+    sign-in on and signs them in; returns the recovery codes to show once. Flushes."""
+    now = utcnow()
+    if not user.is_active or _locked(user, now):
+        raise ValidationError("code", two_factor.WRONG_CODE)
+    codes = two_factor.confirm_enrollment(user, code, now=now)
+    _signed_in(user, now, detail="second_factor=totp enrolled")
+    return codes
+
+
+def set_password(user: User, password: str, *, actor: User | None) -> None:
+    """A new password for ``user`` (by themselves or an admin); every session they had is
+    ended. Flushes."""
+    if problem := password_problem(password):
+        raise ValidationError("password", problem)
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    audit.record("password_changed", actor=actor, detail=f"user={user.id}")
+    db.session.flush()
+
+
+def check_password(user: User, password: str) -> bool:
+    """True when ``password`` is ``user``'s (a signed-in user confirming a sensitive change)."""
+    return _verify(user.password_hash, password or "")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The signed-in user changes their own password, proving the current one. Flushes."""
+    if not check_password(user, current):
+        raise ValidationError("current_password", _l("This is not your current password."))
+    set_password(user, new, actor=user)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -97,7 +174,8 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def end_sessions(user: User) -> None:
-    """Sign-out: rotate the session token so every cookie issued before is refused. Flushes."""
+    """Sign-out: rotate the session token so every cookie issued before (in any browser) is
+    refused. Flushes."""
     user.session_token = new_session_token()
     audit.record("sign_out", actor=user)
     db.session.flush()

@@ -1,5 +1,6 @@
 """A live server on loopback and headless Chromium (Debian's, driven by Playwright)."""
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -61,10 +62,24 @@ def page(browser, live_server):
 
 
 def sign_in(page, email="coordinator@itinera.example", password="itinera-demo"):
+    """Sign in as a person does; a manager or admin sets up the authenticator app at the first
+    sign-in (the key read off the page) and types its code at the next ones."""
+    from tests import two_step
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/(inquiries/board|login/setup|login/code)$"))
+    key = (page.url.split("/login")[0].split("/inquiries")[0], email.lower())
+    if page.url.endswith("/login/setup"):
+        secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+        two_step.enrolled(key, secret)
+        page.get_by_label("The 6-digit code your app shows now").fill(two_step.fresh_code(key))
+        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        page.get_by_role("link", name="I have kept my codes: continue").click()
+    elif page.url.endswith("/login/code"):
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill(two_step.fresh_code(key))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/inquiries/board")
 
 

@@ -98,5 +98,5 @@ def test_run_all_once_reports_each_job(fresh_app):
     results = run_all_once(app)
     assert set(results) == {"poll_mailbox", "send_records_reminders", "send_daily_digests",
                             "escalate_overdue_tasks", "detect_stalled_cases", "deliver_outbox",
-                            "remove_orphan_files"}
+                            "remove_orphan_files", "expire_break_glass"}
     assert None not in results.values()  # none failed

@@ -598,7 +598,7 @@ def test_two_records_given_one_address_at_once_are_paired(fresh_app):
     from crm.services.users import create_user
     app = fresh_app()
     with app.app_context():
-        user = create_user("m@itinera.example", name="M", role="manager", password="x" * 12)
+        user = create_user("m@itinera.example", name="M", role="manager", password="an unlisted passphrase")
         ids = [create_inquiry({"given_name": given, "family_name": "Lee", "email": f"{given}@example.com",
                                "service": "treatment", "reason": "r", "date_of_birth": born},
                               source="phone").patient_id
