@@ -57,7 +57,9 @@ def test_an_upload_whose_transaction_fails_leaves_no_file_and_a_good_one_keeps_i
     assert "Something went wrong on our side" in failed.get_data(as_text=True)
     assert documents_of(db, inquiry) == [kept]
     assert on_disk(app) - before == {kept}  # the second file is gone, the first one stays
-    assert (Path(app.config["UPLOAD_DIR"]) / kept).read_bytes() == PDF
+    from crm.services.uploads import read_stored
+    with app.app_context():
+        assert read_stored(app.config["UPLOAD_DIR"], kept) == PDF  # whole (stored encrypted)
 
 
 # --- what counts as the patient answering ----------------------------------------------------------
@@ -115,7 +117,13 @@ def test_the_upload_that_completes_the_records_ends_the_wait(client, db, waiting
     now = clocks(db, inquiry)
     assert not now["waiting"]
     stalled = now["tasks"]["stalled_case"]
-    assert stalled.paused_at is None and stalled.due_at >= was_due  # resumed with the time it had left
+    # resumed with the business time it had left: not due any earlier in business hours (a due
+    # time after closing and the closing itself are the same business moment)
+    from datetime import timedelta
+
+    from crm.services.followups import calendar
+    assert stalled.paused_at is None
+    assert calendar().business_time_between(stalled.due_at, was_due) == timedelta(0)
     assert "records_chase" not in now["tasks"] and "review_records" in now["tasks"]
 
 
