@@ -480,5 +480,7 @@ def register(app: Flask) -> None:
     for group in (users_cli, tokens_cli, export_cli, centers_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    from .audit_cli import audit_cli
+    app.cli.add_command(audit_cli)
     app.cli.add_command(scheduler_command)
     extend_db_upgrade(app)

@@ -144,3 +144,6 @@ def resend(mail_id: int):
     db.session.commit()
     flash(_("The message will be sent again in a minute."), "success")
     return redirect(url_for(".mail")), 303
+
+
+from . import audit as _audit_routes  # noqa: E402,F401  (the audit trail: registers on bp)

@@ -91,7 +91,8 @@ def export_csv():
     filters = parse_filters(request.args)
     # the user's scope is read into the query now: the user's row dies with the request
     rows = export.csv_lines(current_user, filters, batch=current_app.config.get("EXPORT_BATCH", 1000))
-    body = audited_export(rows, actor_id=current_user.id, origin=audit.current_origin())
+    body = audited_export(rows, actor_id=current_user.id, origin=audit.current_origin(),
+                          address=request.remote_addr)
     # The request's session is done with (nothing was written): closed now rather than at its
     # teardown, so that nothing of it is open while the body reads in a transaction of its own
     # (on SQLite that one would wait for the write lock this one holds).
@@ -100,7 +101,8 @@ def export_csv():
                     headers={"Content-Disposition": "attachment; filename=inquiries.csv"})
 
 
-def audited_export(rows: export.CsvExport, *, actor_id: int, origin: str | None):
+def audited_export(rows: export.CsvExport, *, actor_id: int, origin: str | None,
+                   address: str | None = None):
     """The response body of an export. It is sent after the request's context (and its
     session) is gone, so it runs in an app context of its own, with its own session, and it
     needs only plain values. The audit trail gets ``export`` once every row is out, and
@@ -108,7 +110,8 @@ def audited_export(rows: export.CsvExport, *, actor_id: int, origin: str | None)
     context = current_app.app_context()
 
     def record(action: str, detail: str) -> None:
-        audit.record(action, actor=db.session.get(User, actor_id), origin=origin, detail=detail)
+        audit.record(action, actor=db.session.get(User, actor_id), origin=origin, address=address,
+                     detail=detail)
         db.session.commit()
 
     def generate():

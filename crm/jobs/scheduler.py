@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
 
@@ -52,6 +52,7 @@ JOBS = (
 def run_job(app: Flask, job: Job) -> int | None:
     """Run one job in its own app context: commit once, or roll back and log the reason."""
     with app.app_context():
+        g.origin = "scheduler"  # the service account of what the job puts on the audit trail
         try:
             result = job.func()
             db.session.commit()

@@ -13,7 +13,7 @@ from ..i18n import force_locale
 from ..models import ChecklistItem, Inquiry, Task, User
 from ..models.base import utcnow
 from ..models.task import OPEN
-from ..services import conversation, followups, outbox
+from ..services import audit, conversation, followups, outbox
 from ..services.formatting import local_time
 from ..services.pipeline import CLOSED
 from ..services.worklist import STALLED_AFTER
@@ -98,6 +98,9 @@ def send_records_reminders(now=None, *, batch: int = 500) -> int:
                 if row is None and (not task.inquiry.patient.email or task.inquiry.patient.email_bounced_at):
                     continue  # no address: the chase stays with the coordinator
                 followups.complete_by_system(task, at=now)
+                if row is not None:  # the patient's address and missing records were read for it
+                    audit.record("change", actor=None, inquiry=task.inquiry,
+                                 detail=f"mail=reminder task={task.id}")
                 sent += row is not None
         except Exception:  # noqa: BLE001 - one bad case never stops the sweep
             log.exception("records reminder for task %s failed", task_id)

@@ -10,6 +10,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def register(app: Flask) -> None:
+    from .access_audit import register as register_access_audit
+    register_access_audit(app)  # every request on a patient's record leaves an audit event
+
     @app.before_request
     def refuse_nul_bytes():
         """No database stores a NUL character in text: refuse it up front with a 400."""

@@ -29,7 +29,7 @@ from ..mail.render import render
 from ..models import InboundMail, Inquiry, Message, Patient
 from ..models.base import give_ids, utcnow, write_new_rows
 from ..models.mail import CREATED, DUPLICATE, IGNORED, INBOUND_OUTCOMES, REJECTED, THREADED
-from . import conversation, outbox, portal_links, routing, uploads
+from . import audit, conversation, outbox, portal_links, routing, uploads
 from .duplicates import surviving_patient
 from .errors import DomainError
 from .intake import REASON_MAX, find_patient_by_email, open_inquiry
@@ -224,6 +224,7 @@ class _Batch:
                     message_id=parsed.message_id, inbound=record, language=parsed.language)
             self.filed(parsed.message_id, inquiry)
             _attach(inquiry, message, parsed)
+            audit.record("change", actor=None, inquiry=inquiry, origin="mail", detail="mail=threaded")
             return THREADED
         inquiry = self.open_inquiry(item)
         record.outcome, record.inquiry = CREATED, inquiry
@@ -306,6 +307,9 @@ class _Batch:
             inquiry = db.session.get(Inquiry, inquiry_id) if inquiry_id else None
         for address in parsed.bounced_addresses:
             for patient in db.session.scalars(select(Patient).where(Patient.email_lower == address)):
+                if patient.email_bounced_at is None:
+                    audit.record("change", actor=None, patient=patient, origin="mail",
+                                 detail="fields=email_bounced_at")
                 patient.email_bounced_at = patient.email_bounced_at or record.received_at
                 if inquiry is None:
                     inquiry = db.session.scalars(select(Inquiry).where(Inquiry.patient_id == patient.id)

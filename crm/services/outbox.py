@@ -20,7 +20,7 @@ from ..mail.transport import PermanentError, build_email, transport_for
 from ..models import Inquiry, Message, OutboundAttachment, OutboundMail, PortalLink, User
 from ..models.base import utcnow
 from ..models.mail import FAILED, QUEUED, SENT
-from . import portal_links
+from . import audit, portal_links
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -194,6 +194,8 @@ def _deliver_one(transport, row: OutboundMail, now: datetime) -> str:
         transport.broken = isinstance(error, (OSError, smtplib.SMTPServerDisconnected))
         return "retry"
     row.status, row.sent_at, row.attempts, row.last_error = SENT, now, row.attempts + 1, ""
+    if row.inquiry_id is not None:  # a patient's mail left the center
+        audit.record("export", actor=None, inquiry=row.inquiry, detail=f"mail={row.id} {row.kind} sent")
     return "sent"
 
 

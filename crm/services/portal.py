@@ -26,7 +26,7 @@ def open_link(token: str):
     status, link = resolve(token)
     if status == OK:
         link.last_used_at = utcnow()
-        audit.record("view", actor=None, inquiry=link.inquiry, origin="portal")
+        audit.record("view", actor=None, inquiry=link.inquiry, origin="portal", detail=f"link={link.id}")
     return status, link
 
 
