@@ -476,6 +476,114 @@ def check_command(deploy):
 main.add_command(check_command)  # on the group itself: it runs even when the app cannot start
 
 
+# --- crm keys rotate: every document and encrypted value under the current key --------------
+
+keys_cli = AppGroup("keys", help="Encryption keys (CRM_ENCRYPTION_KEY, CRM_ENCRYPTION_OLD_KEYS).")
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              help="Documents or rows per transaction.")
+@needs_schema
+def keys_rotate_command(batch):
+    """Re-encrypt every document and encrypted value under CRM_ENCRYPTION_KEY (plaintext from
+    before encryption included); stopped, it goes on where it stopped when run again."""
+    from flask_babel import gettext as _
+
+    from .services import audit, crypto, keys
+    from .services.uploads import UnreadableFile
+    g.origin = "cli"
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(length=keys.work_to_do(), label=_("Re-encrypting"), file=sys.stderr,
+                                   show_pos=True, show_eta=True) as bar:
+                summary = keys.rotate(batch=batch, progress=bar.update)
+        else:
+            summary = keys.rotate(batch=batch)
+    except (crypto.DecryptionError, UnreadableFile) as error:
+        db.session.rollback()
+        raise OperatorError(_("A document or value cannot be decrypted with the configured keys (%(reason)s): "
+                              "add the key it was made with to CRM_ENCRYPTION_OLD_KEYS and run the rotation "
+                              "again; the log names it.", reason=str(error))) from None
+    audit.record("change", actor=None, detail=f"keys rotated to {summary.key_id}: files={summary.files} "
+                                              f"values={summary.values}")
+    db.session.commit()
+    for name in summary.missing_files:
+        click.echo(_("warning: the stored file %(name)s of a document is missing", name=name), err=True)
+    click.echo(_("Under key %(key)s: %(files)s files and %(values)s values re-encrypted, %(current)s already "
+                 "were. The keys in CRM_ENCRYPTION_OLD_KEYS are no longer needed for them.",
+                 key=summary.key_id, files=summary.files, values=summary.values, current=summary.current))
+
+
+# --- crm backup / crm restore: the database and the documents in one archive ---------------
+
+@click.command("backup")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the archive (default: instance/backups).")
+@with_appcontext
+@needs_schema
+def backup_command(out_dir):
+    """Back up the live database (a consistent snapshot) and its documents into one archive
+    with SHA-256 checksums; prints the archive's path."""
+    from flask_babel import gettext as _
+
+    from .services import audit
+    from .services.backup import BackupError, create_backup
+    g.origin = "cli"
+    out_dir = out_dir or Path(current_app.instance_path) / "backups"
+    try:
+        if sys.stderr.isatty():
+            from sqlalchemy import func, select
+
+            from .models import Document
+            total = db.session.scalar(select(func.count(Document.id)))
+            db.session.rollback()
+            with click.progressbar(length=total, label=_("Backing up documents"), file=sys.stderr,
+                                   show_pos=True) as bar:
+                result = create_backup(out_dir, progress=bar.update)
+        else:
+            result = create_backup(out_dir)
+    except BackupError as error:
+        db.session.rollback()
+        raise OperatorError(str(error)) from None
+    audit.record("export", actor=None, detail=f"backup rows={result.rows} documents={result.manifest['documents']}")
+    db.session.commit()
+    for name in result.manifest["missing_files"]:
+        click.echo(_("warning: the stored file %(name)s of a document is missing: it is not in the backup",
+                     name=name), err=True)
+    click.echo(str(result.path))
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database (and documents) that are not empty.")
+@with_appcontext
+def restore_command(archive, force):
+    """Restore a `crm backup` archive into the configured database and documents folder, once
+    every checksum matches; refuses a database that is not empty unless --force."""
+    from flask_babel import gettext as _
+
+    from .services.backup import BackupError, restore_backup
+    g.origin = "cli"
+    try:
+        result = restore_backup(archive, force=force)
+    except BackupError as error:
+        raise OperatorError(str(error)) from None
+    manifest = result.manifest
+    for key in result.unknown_keys:
+        click.echo(_("warning: documents in this backup are encrypted with the key %(key)s, which is not "
+                     "configured: add it to CRM_ENCRYPTION_OLD_KEYS to read them", key=key), err=True)
+    click.echo(_("Restored the backup of %(taken)s: %(rows)s rows in %(tables)s tables, %(documents)s documents.",
+                 taken=manifest["created_at"], rows=sum(manifest["tables"].values()),
+                 tables=len(manifest["tables"]), documents=manifest["documents"]))
+    if result.needs_upgrade:
+        click.echo(_("Its schema is older than this version's: run `crm db upgrade` next."))
+    elif schema_problem() is None:
+        from .services import audit
+        audit.record("change", actor=None, detail=f"restored backup of {manifest['created_at']}")
+        db.session.commit()
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, tokens_cli, export_cli, centers_cli, mail_cli):
         app.cli.add_command(group)
@@ -483,4 +591,7 @@ def register(app: Flask) -> None:
     from .audit_cli import audit_cli
     app.cli.add_command(audit_cli)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     extend_db_upgrade(app)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..services.crypto import EncryptedText
 from .base import UTCDateTime, utcnow
 
 RELATIONSHIPS = ("spouse", "parent", "child", "sibling", "relative", "friend", "caregiver", "other")
@@ -32,7 +33,8 @@ class TravelPlan(db.Model):
     special_needs: Mapped[str] = mapped_column(Text, default="")
     # the patient's passport, as printed in it
     passport_name: Mapped[str] = mapped_column(String(200), default="")
-    passport_number: Mapped[str] = mapped_column(String(20), default="")
+    #: encrypted in the database (AES-GCM, ``CRM_ENCRYPTION_KEY``); shown masked but to the case's coordinators
+    passport_number: Mapped[str] = mapped_column(EncryptedText("travel_plans.passport_number"), default="")
     passport_country: Mapped[str | None] = mapped_column(String(2))
     passport_expires_on: Mapped[date | None] = mapped_column(Date)
     #: when the patient last confirmed the plan in the portal, and the fields they corrected
@@ -65,7 +67,8 @@ class Companion(db.Model):
     full_name: Mapped[str] = mapped_column(String(200))
     relationship_to_patient: Mapped[str] = mapped_column(String(12))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
-    passport_number: Mapped[str] = mapped_column(String(20), default="")
+    #: encrypted in the database, as the patient's
+    passport_number: Mapped[str] = mapped_column(EncryptedText("travel_companions.passport_number"), default="")
     passport_country: Mapped[str | None] = mapped_column(String(2))
     passport_expires_on: Mapped[date | None] = mapped_column(Date)
 
