@@ -39,7 +39,9 @@ class Task(db.Model):
 
     __table_args__ = (
         Index("ix_tasks_state_due", "state", "due_at"),
-        Index("ix_tasks_assignee_state_due", "assignee_id", "state", "due_at"),
+        # a user's open tasks by due date; paused_at in the index answers the navigation's
+        # count of overdue and due-today tasks (every page) without reading the table
+        Index("ix_tasks_assignee_state_due_paused", "assignee_id", "state", "due_at", "paused_at"),
         Index("ix_tasks_inquiry_state", "inquiry_id", "state"),
         # the escalation sweep: open tasks not escalated yet, oldest first
         Index("ix_tasks_state_escalated_due", "state", "escalated_at", "due_at"),
