@@ -52,4 +52,4 @@ class OpenTaskCount(db.Model):
 
 #: A coordinator's own cases in centers not theirs, which the dashboard counts directly, found
 #: from the index alone.
-Index("ix_inquiries_coordinator_center", Inquiry.coordinator_id, Inquiry.center_id)
+Index("ix_inquiries_coordinator_center", Inquiry.coordinator_id, Inquiry.center_id, Inquiry.id)

@@ -156,18 +156,17 @@ class _Scope:
         return true() if self.centers is None else column.in_(self.centers) if self.centers else false()
 
 
-def _scope(user: User, center: Center | None) -> _Scope:
+def _scope(user: User, center: Center | None, centers: dict[int, Center]) -> _Scope:
     if user.role == "manager":
         return _Scope(centers=None if center is None else [center.id], extra=None)
     whole = {0} | {c.id for c in user.centers}
     allowed = whole & {center.id} if center is not None else whole
-    # beyond whole centers the rule lets a coordinator see their own cases (found by their index);
-    # the tests check that both parts together are exactly ``inquiry_scope``
-    extra = and_(Inquiry.coordinator_id == user.id, inquiry_scope(user), Inquiry.center_id.is_not(None),
-                 Inquiry.center_id.not_in(sorted(whole - {0})))
-    if center is not None:
-        extra = and_(extra, Inquiry.center_id == center.id)
-    return _Scope(centers=sorted(allowed), extra=extra)
+    # Beyond whole centers the rule lets a coordinator see their own cases: looked up center by
+    # center on the index (coordinator, center). The tests check that both parts together are
+    # exactly ``inquiry_scope``.
+    others = sorted(set(centers) - whole) if center is None else [center.id] if center.id not in whole else []
+    extra = and_(Inquiry.coordinator_id == user.id, Inquiry.center_id.in_(others), inquiry_scope(user))
+    return _Scope(centers=sorted(allowed), extra=extra if others else None)
 
 
 def _trend_days(filters: Filters, today: date) -> list[tuple[date, date, date]]:
@@ -201,7 +200,8 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
     today = now.astimezone(local).date()
     this_week = today - timedelta(days=today.weekday())
     hour = hour_of(now)
-    scope = _scope(user, filters.center)
+    centers = {c.id: c for c in db.session.scalars(select(Center))}
+    scope = _scope(user, filters.center, centers)
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     segs = segments(start, end)
     trend = _trend_days(filters, today)
@@ -306,7 +306,6 @@ def figures(user: User, filters: Filters = Filters(), *, now: datetime | None = 
         weeks_new.append({"week": week, "count": rows["total"][""]})
         weeks_response.append({"week": week, **_responses(rows["response"], late_now[week], hour_key)})
 
-    centers = {c.id: c for c in db.session.scalars(select(Center))}
     open_by = {int(k): n for k, n in now_counts["coordinator"].items() if n}
     staff = set(open_by) | {k for k, n in overdue.items() if n}
     names = {uid: name for uid, name in db.session.execute(

@@ -51,7 +51,7 @@ def upgrade():
                             name=op.f('pk_open_task_counts')),
     sqlite_with_rowid=False
     )
-    op.create_index('ix_inquiries_coordinator_center', 'inquiries', ['coordinator_id', 'center_id'],
+    op.create_index('ix_inquiries_coordinator_center', 'inquiries', ['coordinator_id', 'center_id', 'id'],
                     unique=False)
     count_existing_cases(op.get_bind())
 

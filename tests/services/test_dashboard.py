@@ -22,6 +22,7 @@ from crm.services.errors import DomainError, Forbidden, ValidationError
 from crm.services.pipeline import CLOSED, OPEN_STAGES
 from crm.services.visibility import inquiry_scope
 from tests import mail_samples
+from tests.conftest import PASSWORD
 
 ONE_DAY = timedelta(days=1)
 
@@ -403,18 +404,59 @@ def test_bulk_writes_the_counts_cannot_follow_are_refused(app, db, factory):
         db.session.execute(update(Inquiry).values(stage="intake"))
 
 
+def _cases_at_the_revision_before(connection, count: int = 60) -> None:
+    """Cases written as they were before the counts existed (plain SQL, the columns of then)."""
+    import random
+    from datetime import datetime, timezone
+    import sqlalchemy as sa
+
+    def table(name, *columns):
+        return sa.table(name, *[sa.column(c, sa.DateTime(timezone=True)) if c.endswith("_at")
+                                else sa.column(c) for c in columns])
+    centers = table("centers", "id", "key", "names", "keywords", "position", "is_active")
+    patients = table("patients", "id", "given_name", "family_name", "country", "preferred_language",
+                     "search_text", "name_key", "created_at", "updated_at", "version")
+    inquiries = table("inquiries", "id", "patient_id", "service", "stage", "center_id", "coordinator_id",
+                      "source", "reason", "created_at", "updated_at", "stage_entered_at", "version")
+    changes = table("stage_changes", "id", "inquiry_id", "from_stage", "to_stage", "note", "created_at")
+    tasks = table("tasks", "id", "inquiry_id", "kind", "state", "due_at", "note", "created_at",
+                  "completed_at")
+    rng = random.Random(3)
+    start = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    connection.execute(centers.insert(), [{"id": i, "key": f"c{i}", "names": "{}", "keywords": "{}",
+                                           "position": i, "is_active": True} for i in (1, 2)])
+    for n in range(1, count + 1):
+        created = start + timedelta(hours=rng.randrange(2000))
+        steps = OPEN_STAGES[:rng.randrange(1, 6)]
+        connection.execute(patients.insert().values(
+            id=n, given_name="A", family_name=str(n), country=rng.choice(["SA", "MX", None]),
+            preferred_language=rng.choice(["ar", "es"]), search_text="", name_key="", created_at=created,
+            updated_at=created, version=1))
+        connection.execute(inquiries.insert().values(
+            id=n, patient_id=n, service="treatment", stage=steps[-1], center_id=rng.choice([1, 2, None]),
+            source=rng.choice(["email", "phone"]), reason="", created_at=created, updated_at=created,
+            stage_entered_at=created, version=1))
+        at = created
+        for index, stage in enumerate(steps):
+            connection.execute(changes.insert().values(
+                inquiry_id=n, from_stage=steps[index - 1] if index else None, to_stage=stage, note="",
+                created_at=at))
+            at += timedelta(hours=rng.randrange(1, 200))
+        done = len(steps) > 1
+        connection.execute(tasks.insert().values(
+            inquiry_id=n, kind="first_response", state="done" if done else "open", note="",
+            created_at=created, due_at=created + timedelta(hours=20),
+            completed_at=created + timedelta(hours=rng.randrange(1, 40)) if done else None))
+
+
 def test_the_migration_counts_the_cases_already_there(fresh_app):
     """A database upgraded to the counts' revision with cases in it has them counted."""
     from flask_migrate import upgrade
-    from crm.services.demo import load_demo
     app = fresh_app(migrated=False)
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"], revision="8a4c17b7081f")
-        from crm.services.centers import ensure_default_centers
-        ensure_default_centers()
-        _db.session.commit()
-        load_demo(120, seed=6)  # no counts table yet: nothing counted
-        _db.session.commit()
+        with _db.engine.begin() as connection:
+            _cases_at_the_revision_before(connection)
         upgrade(directory=app.config["MIGRATIONS_DIR"])
         kept = kept_counts()
         assert kept[0] and kept[1]
@@ -427,7 +469,7 @@ def test_concurrent_writers_keep_the_counts_exact(fresh_app):
     app = fresh_app()
     with app.app_context():
         from crm.services.users import create_user
-        manager = create_user("boss@itinera.example", name="Boss", role="manager", password="x" * 12)
+        manager = create_user("boss@itinera.example", name="Boss", role="manager", password=PASSWORD)
         _db.session.commit()
         ids = []
         for n in range(8):
