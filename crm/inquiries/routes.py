@@ -176,11 +176,10 @@ def detail_context(inquiry, **forms):
 def detail(inquiry_id: int):
     inquiry = get_inquiry(current_user, inquiry_id)
     audit.record("view", actor=current_user, inquiry=inquiry)
-    # one transaction: the view is committed once the page is rendered (a commit first would
-    # have the user, the case and the patient read again for the page)
-    page = render_template("inquiries/detail.html", **detail_context(inquiry))
+    # committed before the page is built: while an audit event waits for its commit, every
+    # query of the request is checked for whether it reads the trail (services.audit)
     db.session.commit()
-    return page
+    return render_template("inquiries/detail.html", **detail_context(inquiry))
 
 
 @bp.route("/<int:inquiry_id>/transition", methods=["POST"])
