@@ -9,9 +9,10 @@ from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Center, Inquiry, Note, Patient, StageChange, Task, User
-from ..models.patient import fold
+from ..models.patient import fold, name_key
 from . import demo_data as data
 from . import followups
+from .duplicates import check_new_patients
 from .centers import ensure_default_centers
 from .pipeline import CLOSED, path_for
 from .users import hash_password
@@ -113,6 +114,7 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
                        "mrn": f"{patient_id + 1000000:07d}" if rng.random() < 0.45 else None,
                        "created_at": now, "updated_at": now, "version": 1}
             patient["email_lower"] = email.lower() if email else None
+            patient["name_key"] = name_key(given, family)
             patient["search_text"] = fold(" ".join(filter(None, [given, family, email, phone,
                                                                  patient["mrn"]])))
             patients.append(patient)
@@ -211,6 +213,8 @@ def load_demo(count: int, *, seed: int = 1, progress: Callable[[int], None] | No
     if progress and leftover:
         progress(leftover)
     _sync_sequences()
+    check_new_patients()  # possible duplicates found now, not on the first view of their list
+    db.session.commit()
     return made
 
 
